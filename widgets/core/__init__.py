@@ -1,0 +1,1 @@
+"""Pure computation behind the labs: no ipywidgets here."""

@@ -1,0 +1,1 @@
+"""Interactive explorers: controls -> widgets.core -> one figure and a few readouts."""
