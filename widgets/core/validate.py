@@ -51,7 +51,9 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
-def check_shape(name: str, shape: Any, ndim: int | tuple[int, ...] | None = None) -> tuple[int, ...]:
+def check_shape(
+    name: str, shape: Any, ndim: int | tuple[int, ...] | None = None
+) -> tuple[int, ...]:
     """Return `shape` as a tuple of positive ints, optionally with a given number of dimensions."""
     if _is_int(shape):
         shape = (shape,)
