@@ -1,0 +1,195 @@
+"""The roofline model: is a layer limited by arithmetic or by memory traffic?
+
+A layer doing F FLOPs while moving B bytes has arithmetic intensity I = F / B (FLOP/byte). On a
+machine with peak compute P (FLOP/s) and memory bandwidth W (bytes/s) it reaches at most
+min(P, I * W): below the ridge point I = P / W it waits on memory (memory-bound), above it on
+arithmetic (compute-bound). Williams, Waterman and Patterson, "Roofline", CACM 2009.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from .latency import Timing, measure_latency, si_scale
+from .profiler import LayerRow, Profile
+from .units import BIT_WIDTHS, _three_digits
+from .validate import check_choice, check_int, check_number
+
+MATMUL_SIZE = 2048  # n for the n x n fp32 matmul: 17 GFLOP, enough for the BLAS to reach its peak
+COPY_BYTES = 64 * 2**20  # far larger than the per-core caches, so the copy streams from DRAM
+
+
+@dataclass(frozen=True)
+class MachinePeaks:
+    """Attainable fp32 compute and memory bandwidth; build one by hand for other hardware."""
+
+    gflops: float  # GFLOP/s, 1e9 FLOP per second
+    bandwidth_gbs: float  # GB/s, 1e9 bytes per second
+    matmul: Timing | None = None  # the measurements behind the numbers, if measured here
+    copy: Timing | None = None
+
+    def __post_init__(self) -> None:
+        check_number("gflops", self.gflops)
+        check_number("bandwidth_gbs", self.bandwidth_gbs)
+
+    @property
+    def ridge_point(self) -> float:
+        """Arithmetic intensity (FLOP/byte) where the memory roof meets the compute roof."""
+        return self.gflops / self.bandwidth_gbs
+
+    def attainable_gflops(self, intensity: float) -> float:
+        """The roof at `intensity` FLOP/byte: min(peak GFLOP/s, intensity * bandwidth GB/s)."""
+        return min(self.gflops, intensity * self.bandwidth_gbs)
+
+    def __str__(self) -> str:
+        return (
+            f"{_three_digits(self.gflops)} GFLOP/s, {_three_digits(self.bandwidth_gbs)} GB/s, "
+            f"ridge point {_three_digits(self.ridge_point)} FLOP/byte"
+        )
+
+
+@dataclass(frozen=True)
+class RooflinePoint:
+    """One layer on the roofline plot."""
+
+    name: str
+    kind: str
+    flops: int
+    bytes_moved: float  # weights, inputs and outputs at the chosen bit widths
+    intensity: float  # FLOP/byte; inf for a row that computes without moving any bytes
+    attainable_gflops: float  # the roof above this intensity
+    bound: str  # "compute" or "memory"
+    predicted_s: float  # max(FLOPs / peak, bytes / bandwidth): the roofline's latency estimate
+
+
+@dataclass(frozen=True)
+class AchievedPerformance:
+    """FLOPs is work, FLOP/s is speed: how fast some work actually ran, against the peak."""
+
+    flops: float
+    seconds: float
+    peak_gflops: float
+
+    @property
+    def gflops(self) -> float:
+        return self.flops / self.seconds / 1e9
+
+    @property
+    def percent_of_peak(self) -> float:
+        return 100 * self.gflops / self.peak_gflops
+
+    def __str__(self) -> str:
+        scale, prefix = si_scale(self.seconds)
+        return (
+            f"{_three_digits(self.flops / 1e9)} GFLOP in {_three_digits(self.seconds * scale)} "
+            f"{prefix}s: "
+            f"{_three_digits(self.gflops)} GFLOP/s, {self.percent_of_peak:.0f} % of the peak "
+            f"{_three_digits(self.peak_gflops)} GFLOP/s"
+        )
+
+
+_MEASURED: dict[int, MachinePeaks] = {}  # thread count -> peaks, measured once per session
+
+
+def machine_peaks(budget_s: float = 2.0, threads: int | None = None) -> MachinePeaks:
+    """Measure this machine's attainable fp32 GFLOP/s and memory bandwidth (GB/s).
+
+    Half the budget times a MATMUL_SIZE square matmul (2 n^3 FLOPs), half a copy of COPY_BYTES
+    (bandwidth counts the bytes read plus the bytes written); both use the median run. The result
+    is cached per thread count: later calls return it whatever their budget.
+    """
+    budget_s = check_number("budget_s", budget_s)
+    threads = torch.get_num_threads() if threads is None else check_int("threads", threads)
+    if threads not in _MEASURED:
+        generator = torch.Generator().manual_seed(0)
+        a, b = (torch.randn(MATMUL_SIZE, MATMUL_SIZE, generator=generator) for _ in range(2))
+        matmul = measure_latency(torch.mm, inputs=(a, b), budget_s=budget_s / 2, threads=threads)
+        source = torch.ones(COPY_BYTES // 4)
+        copy = measure_latency(
+            torch.Tensor.copy_,
+            inputs=(torch.empty_like(source), source),
+            budget_s=budget_s / 2,
+            threads=threads,
+        )
+        _MEASURED[threads] = MachinePeaks(
+            gflops=2 * MATMUL_SIZE**3 / matmul.median_s / 1e9,
+            bandwidth_gbs=2 * COPY_BYTES / copy.median_s / 1e9,
+            matmul=matmul,
+            copy=copy,
+        )
+    return _MEASURED[threads]
+
+
+def roofline(profile: Profile, peaks: MachinePeaks, bits: int | None = None) -> list[RooflinePoint]:
+    """Place each layer of `profile` under the roofs of `peaks`.
+
+    Bytes moved are the layer's weights, inputs and outputs (see `layer_traffic`), at `bits` for
+    all of them or, by default, at the profile's widths. A layer with no FLOPs (ReLU, pooling,
+    normalization: the profiler counts only matmul/conv/attention) has intensity 0 and is
+    memory-bound.
+    """
+    if not isinstance(peaks, MachinePeaks):
+        raise TypeError(f"peaks must be a MachinePeaks, got {type(peaks).__name__}")
+    points = []
+    for row, moved in layer_traffic(profile, bits):
+        intensity = row.flops / moved if moved else float("inf")
+        points.append(
+            RooflinePoint(
+                name=row.name,
+                kind=row.kind,
+                flops=row.flops,
+                bytes_moved=moved,
+                intensity=intensity,
+                attainable_gflops=peaks.attainable_gflops(intensity),
+                bound="compute" if intensity >= peaks.ridge_point else "memory",
+                predicted_s=max(row.flops / peaks.gflops, moved / peaks.bandwidth_gbs) / 1e9,
+            )
+        )
+    return points
+
+
+def achieved_performance(
+    flops: float, seconds: float, peaks: MachinePeaks | None = None
+) -> AchievedPerformance:
+    """Achieved GFLOP/s of `flops` FLOPs done in `seconds`, and its share of the peak.
+
+    `peaks` defaults to `machine_peaks()` (measured once per session, about 2 s).
+    """
+    flops = check_number("flops", flops, inclusive=True)
+    seconds = check_number("seconds", seconds)
+    peaks = machine_peaks() if peaks is None else peaks
+    return AchievedPerformance(flops=flops, seconds=seconds, peak_gflops=peaks.gflops)
+
+
+def layer_traffic(profile: Profile, bits: int | None = None) -> list[tuple[LayerRow, float]]:
+    """(row, bytes moved) for each row of `profile` that computes or moves data.
+
+    A row moves its own weights and, if it is a leaf (no other row is inside it), reads its
+    inputs and writes its outputs once; a container's inputs and outputs are its children's, so
+    counting them again would count them twice. `bits` sets the width of weights and activations;
+    by default the profile's `bits` and `activation_bits`.
+    """
+    if not isinstance(profile, Profile):
+        raise TypeError(f"profile must be a Profile from widgets.profile(), got {profile!r}")
+    if bits is None:
+        weight_bits, activation_bits = profile.bits, profile.activation_bits
+    else:
+        weight_bits = activation_bits = check_choice("bits", bits, BIT_WIDTHS)
+    containers = {ancestor for row in profile.layers for ancestor in _ancestors(row.name)}
+    traffic = []
+    for row in profile.layers:
+        activations = 0 if row.name in containers else row.input_elements + row.output_elements
+        moved = (row.params * weight_bits + activations * activation_bits) / 8
+        if moved or row.macs:
+            traffic.append((row, moved))
+    return traffic
+
+
+def _ancestors(name: str) -> list[str]:
+    """Names of the modules containing module `name`: "a.b.c" -> ["", "a", "a.b"]."""
+    if not name:
+        return []
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts))]
