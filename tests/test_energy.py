@@ -1,0 +1,140 @@
+"""Energy estimate: the table, the arithmetic on a hand-made profile, bit widths, memory levels."""
+
+from __future__ import annotations
+
+import pytest
+import torchvision
+
+import widgets
+from widgets.core.energy import format_joules, mac_energy_pj, pj_per_byte
+from widgets.core.profiler import LayerRow, Profile
+from widgets.core.validate import UnknownNameError
+
+
+def row(name, kind, params, macs, inputs, outputs):
+    return LayerRow(
+        name=name,
+        kind=kind,
+        output_shape=(outputs,),
+        params=params,
+        macs=macs,
+        input_elements=inputs,
+        output_elements=outputs,
+        activation_elements=outputs,
+        weight_bytes=params * 4,
+        activation_bytes=outputs * 4,
+        live_activation_bytes=0.0,
+    )
+
+
+# A 1000 -> 1000 linear layer at batch 10, then a ReLU.
+FC = row("fc", "Linear", params=1_000_000, macs=10_000_000, inputs=10_000, outputs=10_000)
+RELU = row("relu", "ReLU", params=0, macs=0, inputs=10_000, outputs=10_000)
+FC_BYTES_32 = 4 * (1_000_000 + 20_000)
+RELU_BYTES_32 = 4 * 20_000
+
+
+def make_profile(bits=32, activation_bits=32):
+    return Profile(
+        params=FC.params,
+        macs=FC.macs,
+        bits=bits,
+        activation_bits=activation_bits,
+        weight_bytes=0.0,
+        activation_bytes=0.0,
+        peak_activation_bytes=0.0,
+        peak_layer="",
+        layers=[FC, RELU],
+    )
+
+
+def table(operation, bits):
+    (cost,) = [c for c in widgets.ENERGY_TABLE if (c.operation, c.bits) == (operation, bits)]
+    return cost.energy_pj
+
+
+def test_table_has_horowitz_numbers():
+    assert table("int add", 8) == 0.03 and table("int add", 32) == 0.1
+    assert table("fp add", 16) == 0.4 and table("fp add", 32) == 0.9
+    assert table("int mult", 8) == 0.2 and table("int mult", 32) == 3.1
+    assert table("fp mult", 16) == 1.1 and table("fp mult", 32) == 3.7
+    assert table("sram read", 64) == 10.0 and table("dram read", 32) == 640.0
+    # the lecture's headline: a DRAM read costs ~700 fp32 adds
+    assert table("dram read", 32) / table("fp add", 32) == pytest.approx(711, abs=1)
+
+
+def test_mac_and_byte_energies():
+    assert mac_energy_pj(32) == pytest.approx(3.7 + 0.9)
+    assert mac_energy_pj(16) == pytest.approx(1.1 + 0.4)
+    assert mac_energy_pj(8) == pytest.approx(0.2 + 0.03)
+    assert mac_energy_pj(4) == pytest.approx(0.2 / 4 + 0.03 / 2)  # extrapolated
+    assert pj_per_byte("dram") == 160.0 and pj_per_byte("sram") == 1.25
+
+
+def test_arithmetic_against_the_table():
+    estimate = widgets.estimate_energy(make_profile())
+    fc, relu = estimate.layers
+    assert (fc.name, fc.macs, fc.bytes_moved, fc.memory) == ("fc", FC.macs, FC_BYTES_32, "dram")
+    assert fc.compute_pj == pytest.approx(10_000_000 * 4.6)
+    assert fc.memory_pj == pytest.approx(FC_BYTES_32 * 160)
+    assert relu.compute_pj == 0 and relu.memory_pj == pytest.approx(RELU_BYTES_32 * 160)
+    assert estimate.compute_pj == pytest.approx(fc.compute_pj)
+    assert estimate.memory_pj == pytest.approx(fc.memory_pj + relu.memory_pj)
+    assert estimate.total_pj == estimate.compute_pj + estimate.memory_pj
+    assert (estimate.bits, estimate.memory, estimate.mac_pj) == (32, "dram", pytest.approx(4.6))
+
+
+@pytest.mark.parametrize("bits", [16, 8, 4])
+def test_fewer_bits_shrink_both_columns(bits):
+    full = widgets.estimate_energy(make_profile())
+    small = widgets.estimate_energy(make_profile(), bits=bits)
+    assert small.memory_pj == pytest.approx(full.memory_pj * bits / 32)
+    assert small.compute_pj == pytest.approx(FC.macs * mac_energy_pj(bits))
+    assert small.compute_pj < full.compute_pj
+
+
+def test_weight_only_quantization_still_computes_in_fp32():
+    estimate = widgets.estimate_energy(make_profile(bits=8, activation_bits=32))
+    assert estimate.bits == 32
+    assert estimate.layers[0].bytes_moved == 1_000_000 + 4 * 20_000
+
+
+def test_on_chip_memory():
+    dram = widgets.estimate_energy(make_profile())
+    sram = widgets.estimate_energy(make_profile(), memory="sram")
+    assert dram.memory_pj / sram.memory_pj == pytest.approx(128)  # 160 vs 1.25 pJ per byte
+    assert sram.compute_pj == dram.compute_pj
+    # a 1 MiB buffer holds the ReLU's 80 KB but not the linear layer's 4 MB
+    buffered = widgets.estimate_energy(make_profile(), sram_bytes=2**20)
+    assert [layer.memory for layer in buffered.layers] == ["dram", "sram"]
+    assert buffered.layers[1].memory_pj == pytest.approx(RELU_BYTES_32 * 1.25)
+
+
+def test_resnet18_spends_more_on_dram_than_on_arithmetic():
+    prof = widgets.profile(torchvision.models.resnet18(), input_size=(1, 3, 224, 224))
+    assert widgets.estimate_energy(prof).memory_pj > widgets.estimate_energy(prof).compute_pj
+    on_chip = widgets.estimate_energy(prof, memory="sram")
+    assert on_chip.memory_pj < on_chip.compute_pj / 10
+
+
+def test_prints_a_summary():
+    text = str(widgets.estimate_energy(make_profile()))
+    # 1e7 MACs x 4.6 pJ = 46.0 µJ; 4.16 MB x 160 pJ/B = 666 µJ
+    assert text == (
+        "712 µJ per inference: compute 46.0 µJ (10.0 M MACs at 32 bits, 4.60 pJ each), "
+        "memory 666 µJ (3.97 MiB moved, dram)"
+    )
+    assert format_joules(1.5e9) == "1.50 mJ"
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"unknown bits 7; choose one of: 32, 16, 8, 4$"):
+        widgets.estimate_energy(make_profile(), bits=7)
+    with pytest.raises(UnknownNameError, match="unknown bits 2"):
+        widgets.estimate_energy(make_profile(), bits=2)
+    with pytest.raises(KeyError, match="choose one of: 'dram', 'sram'"):
+        widgets.estimate_energy(make_profile(), memory="hbm")
+    with pytest.raises(ValueError, match="sram_bytes must be >= 0"):
+        widgets.estimate_energy(make_profile(), sram_bytes=-1)
+    with pytest.raises(TypeError, match="profile must be a Profile"):
+        widgets.estimate_energy(None)
