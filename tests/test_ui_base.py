@@ -1,0 +1,235 @@
+"""The Explorer contract, exercised on a tiny explorer defined here.
+
+`control_settings(controls)` (a hypothesis strategy of valid control values) is shared with the tests of
+the real explorers.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import ipywidgets
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_array_equal
+
+from widgets.ui.base import Explorer, format_readout, set_limits
+
+
+def control_settings(controls: dict[str, ipywidgets.ValueWidget]) -> st.SearchStrategy[dict]:
+    """Random values for every control, within its min/max or options."""
+    return st.fixed_dictionaries({name: _values(control) for name, control in controls.items()})
+
+
+def _values(control: ipywidgets.ValueWidget) -> st.SearchStrategy:
+    if hasattr(control, "options"):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        if isinstance(control, ipywidgets.SelectMultiple):
+            return st.lists(st.sampled_from(options), unique=True).map(tuple)
+        return st.sampled_from(options)
+    if isinstance(control.value, bool):
+        return st.booleans()
+    if isinstance(control, (ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)):
+        number = _number(control.min, control.max)
+        return st.tuples(number, number).map(sorted).map(tuple)
+    return _number(control.min, control.max)
+
+
+def _number(low: float, high: float) -> st.SearchStrategy:
+    if isinstance(low, int) and isinstance(high, int):
+        return st.integers(low, high)
+    return st.floats(low, high)
+
+
+class PowerExplorer(Explorer):
+    """y = scale * x**power on 0 <= x <= 2; scale 0 is invalid and scale < -1.5 crashes."""
+
+    readout_labels: ClassVar[dict[str, str]] = {"y_at_2": "y at x = 2"}
+
+    def __init__(self, **values):
+        self.computed = []  # arguments of every compute call, to see cache hits
+        self.draws = 0
+        super().__init__(**values)
+
+    def make_controls(self):
+        return {
+            "power": ipywidgets.IntSlider(value=2, min=1, max=4, description="power"),
+            "scale": ipywidgets.FloatSlider(value=1.0, min=-2.0, max=2.0, description="scale"),
+            "fixed_axes": ipywidgets.Checkbox(value=True, description="fixed axes"),
+        }
+
+    def make_figure(self, figure):
+        self.ax = figure.add_subplot(xlabel="x", ylabel="y", xlim=(0, 2), ylim=(-32, 32))
+        (self.line,) = self.ax.plot([], [], animated=True)
+
+    def compute(self, power, scale, fixed_axes):
+        self.computed.append((power, scale, fixed_axes))
+        if scale == 0:
+            raise ValueError("scale must be non-zero, got 0.0")
+        if scale < -1.5:
+            raise RuntimeError("something unexpected")
+        x = np.linspace(0, 2, 50)
+        return x, scale * x**power, fixed_axes
+
+    def summarize(self, result):
+        x, y, _ = result
+        return {"y_at_2": float(y[-1]), "points": len(x)}
+
+    def draw(self, result):
+        x, y, fixed_axes = result
+        self.draws += 1
+        self.line.set_data(x, y)
+        set_limits(self.ax, ylim=(-32, 32) if fixed_axes else (min(y.min(), 0), max(y.max(), 1)))
+
+
+def png(explorer: Explorer) -> bytes:
+    return bytes(explorer._image.value)
+
+
+def test_initial_values_and_first_view():
+    ex = PowerExplorer(power=3, scale=0.5)
+    assert ex.controls["power"].value == 3
+    assert ex.readouts == {"y_at_2": 4.0, "points": 50}
+    assert ex.message == ""
+    assert png(ex).startswith(b"\x89PNG")
+    assert ex.draws == 1
+
+
+def test_set_changes_data_on_the_same_figure():
+    ex = PowerExplorer()
+    figure, line = ex.figure, ex.line
+    before, image_before = line.get_ydata().copy(), png(ex)
+    ex.set(power=3)
+    assert ex.figure is figure and ex.figure.axes[0].lines[0] is line
+    assert not np.array_equal(line.get_ydata(), before)
+    assert_array_equal(line.get_ydata(), np.linspace(0, 2, 50) ** 3)
+    assert ex.readouts["y_at_2"] == 8.0
+    assert png(ex) != image_before
+
+
+def test_control_change_updates_synchronously():
+    ex = PowerExplorer()
+    ex.controls["scale"].value = 2.0
+    assert ex.readouts["y_at_2"] == 8.0
+
+
+def test_set_updates_once():
+    ex = PowerExplorer()
+    ex.set(power=4, scale=0.5, fixed_axes=False)
+    assert ex.draws == 2  # the first view, then one update for three changes
+    assert ex.computed == [(2, 1.0, True), (4, 0.5, False)]
+    assert ex.readouts["y_at_2"] == 8.0
+
+
+def test_cache_hit_does_not_recompute():
+    ex = PowerExplorer()
+    ex.set(power=3)
+    ex.set(power=2)
+    assert ex.computed == [(2, 1.0, True), (3, 1.0, True)]
+    assert ex.readouts["y_at_2"] == 4.0
+    assert ex.draws == 3  # the view still follows the controls
+
+
+@pytest.mark.parametrize(
+    ("scale", "message"),
+    [(0.0, "scale must be non-zero, got 0.0"), (-2.0, "RuntimeError: something unexpected")],
+)
+def test_error_shows_message_and_keeps_last_view(scale, message):
+    ex = PowerExplorer(power=3)
+    readouts, image, ydata = ex.readouts, png(ex), ex.line.get_ydata().copy()
+    ex.set(scale=scale)
+    assert ex.message == message
+    assert message in ex.widget.children[1].value  # shown in the widget
+    assert ex.readouts == readouts
+    assert png(ex) == image
+    assert_array_equal(ex.line.get_ydata(), ydata)
+    ex.set(scale=1.0)
+    assert ex.message == "" and ex.widget.children[1].value == ""
+
+
+def test_fast_redraw_gives_the_same_pixels_as_a_full_draw(monkeypatch):
+    ex = PowerExplorer()
+    full_draws = []
+    draw = ex._canvas.draw
+    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    ex.set(power=3)  # only the animated line changed: blit
+    assert full_draws == []
+    assert png(ex) == png(PowerExplorer(power=3))
+    ex.set(fixed_axes=False)  # new axis limits: full draw
+    assert full_draws == [1]
+    assert png(ex) == png(PowerExplorer(power=3, fixed_axes=False))
+
+
+def test_hide_keeps_the_control_but_does_not_show_it():
+    ex = PowerExplorer(hide=["scale"], scale=2.0)
+    shown = ex.widget.children[0].children
+    assert ex.controls["scale"] not in shown and ex.controls["power"] in shown
+    assert ex.readouts["y_at_2"] == 8.0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: PowerExplorer(powr=3),
+        lambda: PowerExplorer(hide=["powr"]),
+        lambda: PowerExplorer().set(powr=3),
+    ],
+)
+def test_unknown_control_name_lists_the_names(make):
+    with pytest.raises(KeyError, match="unknown control 'powr'; choose one of: 'power', 'scale'"):
+        make()
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "match"),
+    [
+        ({"scale": 5.0}, ValueError, "scale must be between -2 and 2, got 5.0"),
+        ({"scale": "big"}, TypeError, "scale must be a number, got 'big'"),
+        ({"fixed_axes": "yes"}, ValueError, "fixed_axes: "),
+    ],
+)
+def test_bad_value_raises_and_changes_nothing(values, error, match):
+    ex = PowerExplorer()
+    with pytest.raises(error, match=match):
+        ex.set(power=3, **values)
+    assert ex.controls["power"].value == 2
+    assert ex.draws == 1
+
+
+def test_displaying_shows_the_widget():
+    ex = PowerExplorer()
+    bundle = ex._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    assert bytes(ex.widget.children[2].value) == png(ex)
+    table = ex.widget.children[3].value
+    assert "<table" in table and "y at x = 2" in table and "4" in table
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (11_689_512, "11,689,512 (11.7 M)"),
+        (9_999, "9,999"),
+        (0.42137, "0.421"),
+        ((1, 64, 56, 56), "1 × 64 × 56 × 56"),
+        (True, "yes"),
+        ("[0, inf)", "[0, inf)"),
+    ],
+)
+def test_format_readout(value, text):
+    assert format_readout(value) == text
+
+
+_shared = PowerExplorer()
+
+
+@settings(max_examples=50, deadline=None)
+@given(control_settings(_shared.controls))
+def test_random_settings_never_raise(values):
+    figure = _shared.figure
+    _shared.set(**values)
+    assert _shared.figure is figure
+    assert isinstance(_shared.message, str)
+    assert (_shared.message != "") == (values["scale"] == 0 or values["scale"] < -1.5)

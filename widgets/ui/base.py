@@ -1,0 +1,278 @@
+"""The explorer base class: controls -> a pure, cached compute step -> one figure updated in place.
+
+How the figure reaches the browser was measured, not guessed (benchmarks/render_options.py,
+2-panel line plot, 8 x 3.5 in at 100 dpi, 2 CPU cores, kernel-side ms per update, p50 / p95):
+
+    Agg draw + Pillow PNG into an Image         53 / 55
+    Agg draw + fig.savefig PNG into an Image    58 / 60
+    Agg redraw of the lines only (blit) + PNG     8 /  8
+    Output widget + display(fig)               120 / 124
+    ipympl canvas.draw()                        69 / 74
+
+So an explorer draws with the Agg canvas and pushes PNG bytes (Pillow, zlib level 1) into an
+ipywidgets.Image. Artists created with ``animated=True`` are redrawn on a saved background
+(blitting); the whole figure is redrawn only when something else changed (matplotlib marks the
+figure ``stale``), e.g. new axis limits.
+
+Writing an explorer: subclass `Explorer` and fill in five methods.
+
+    class PowerExplorer(Explorer):
+        def make_controls(self):
+            return {"power": ipywidgets.IntSlider(value=2, min=1, max=4, description="power")}
+
+        def make_figure(self, figure):          # called once: axes, labels, empty artists
+            ax = figure.add_subplot(xlabel="x", ylabel="x ** power", xlim=(0, 2), ylim=(0, 16))
+            (self.line,) = ax.plot([], [], animated=True)
+
+        def compute(self, power):               # pure: depends only on the control values
+            x = np.linspace(0, 2, 50)
+            return x, x**power
+
+        def summarize(self, result):            # the numbers shown under the figure
+            x, y = result
+            return {"y_at_2": y[-1]}
+
+        def draw(self, result):                 # update artists in place, never a new figure
+            self.line.set_data(*result)
+
+    PowerExplorer(power=3, hide=["power"])
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import io
+import math
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+import ipywidgets
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+from traitlets import TraitError
+
+from widgets.core.units import format_count
+from widgets.core.validate import check_choice, check_number
+
+from . import style
+
+
+class Explorer:
+    """An interactive figure: every control change runs compute -> summarize -> draw -> render.
+
+    Attributes:
+        controls: every control widget, by parameter name.
+        readouts: the numbers currently shown under the figure.
+        figure: the one matplotlib Figure, the same object for the explorer's whole life.
+        message: '' when the settings are valid, else the message shown in the widget.
+        widget: the ipywidgets container that displaying the explorer shows.
+    """
+
+    cache_size = 64  # compute results kept; set 0 for explorers that measure time
+    # readout name -> label shown, e.g. {"macs": "MACs"}; default: the name with spaces
+    readout_labels: ClassVar[dict[str, str]] = {}
+    # column title -> control names, to group controls; default: one wrapping row
+    control_groups: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __init__(self, *, hide: Iterable[str] = (), **values: Any) -> None:
+        """Build the widget; `values` set initial control values, `hide` controls not shown."""
+        self.controls: dict[str, ipywidgets.ValueWidget] = self.make_controls()
+        hide = [self._check_control_name(name) for name in hide]
+        self.readouts: dict[str, Any] = {}
+        self.message = ""
+
+        with matplotlib.rc_context(style.RC_PARAMS):
+            self.figure = Figure(figsize=style.FIGSIZE_INCHES, dpi=style.DPI)
+            self.figure.subplots_adjust(**style.MARGINS)
+            self._canvas = FigureCanvasAgg(self.figure)
+            self.make_figure(self.figure)
+        self._animated = sorted(
+            self.figure.findobj(lambda a: a.get_animated()), key=lambda a: a.get_zorder()
+        )
+        self._background = None  # pixels of the figure without its animated artists
+        self._compute = functools.lru_cache(maxsize=self.cache_size)(self.compute)
+
+        self._image = ipywidgets.Image(format="png")
+        self._readouts_html = ipywidgets.HTML()
+        self._message_html = ipywidgets.HTML()
+        shown = {name: control for name, control in self.controls.items() if name not in hide}
+        self.widget = ipywidgets.VBox(
+            [self.arrange_controls(shown), self._message_html, self._image, self._readouts_html]
+        )
+
+        self._holding = False  # True while set() changes several controls
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        self.set(**values)
+
+    # --- to fill in by each explorer -------------------------------------------------------
+
+    def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
+        """Return the control widgets by parameter name (the names `compute` takes)."""
+        raise NotImplementedError
+
+    def make_figure(self, figure: Figure) -> None:
+        """Add axes, labels and artists to `figure`; mark artists that change animated=True."""
+        raise NotImplementedError
+
+    def compute(self, **values: Any) -> Any:
+        """Return what to show for these control values; raise ValueError for invalid ones."""
+        raise NotImplementedError
+
+    def summarize(self, result: Any) -> dict[str, Any]:
+        """Return the readouts (name -> number) for a `compute` result."""
+        raise NotImplementedError
+
+    def draw(self, result: Any) -> None:
+        """Update the artists made in `make_figure` to show a `compute` result."""
+        raise NotImplementedError
+
+    def arrange_controls(self, shown: dict[str, ipywidgets.ValueWidget]) -> ipywidgets.Widget:
+        """Lay out the shown controls: a titled column per `control_groups` entry, then the rest."""
+        shown = dict(shown)
+        columns = []
+        for title, names in self.control_groups.items():
+            controls = [shown.pop(name) for name in names if name in shown]
+            if controls:
+                title_html = ipywidgets.HTML(f"<b>{html.escape(title)}</b>")
+                columns.append(ipywidgets.VBox([title_html, *controls]))
+        return ipywidgets.HBox(
+            [*columns, *shown.values()], layout=ipywidgets.Layout(flex_flow="row wrap")
+        )
+
+    # --- the update path -------------------------------------------------------------------
+
+    def set(self, **values: Any) -> None:
+        """Change several controls, then update once; a bad value changes nothing and raises."""
+        old_values = {name: self.controls[self._check_control_name(name)].value for name in values}
+        self._holding = True
+        try:
+            for name, value in values.items():
+                _assign(name, self.controls[name], value)
+        except (ValueError, TypeError):
+            for name, value in old_values.items():
+                self.controls[name].value = value
+            raise
+        finally:
+            self._holding = False
+        self.update()
+
+    def update(self) -> None:
+        """Show the current control values; an error becomes `message` and the last view stays."""
+        values = {name: control.value for name, control in self.controls.items()}
+        try:
+            result = self._compute(**values)
+            readouts = self.summarize(result)
+            self.draw(result)
+            png = self._render()
+        except Exception as error:  # an observer would swallow it: show it in the widget
+            self._show_message(_describe(error))
+            return
+        self.readouts = readouts
+        self._readouts_html.value = self._readouts_table(readouts)
+        self._image.value = png
+        self._show_message("")
+
+    def _on_change(self, change: dict) -> None:
+        if not self._holding:
+            self.update()
+
+    def _render(self) -> bytes:
+        """Draw the figure with Agg and return it as PNG bytes."""
+        if self.figure.stale or self._background is None:
+            self._canvas.draw()  # draws everything except the animated artists
+            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+        else:  # only animated artists changed: they do not mark the figure stale
+            self._canvas.restore_region(self._background)
+        for artist in self._animated:
+            self.figure.draw_artist(artist)
+        width, height = self._canvas.get_width_height(physical=True)
+        pixels = Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba())
+        png = io.BytesIO()
+        pixels.save(png, format="png", compress_level=1)  # fastest zlib level; ~30 KiB
+        return png.getvalue()
+
+    # --- showing text ----------------------------------------------------------------------
+
+    def _show_message(self, text: str) -> None:
+        self.message = text
+        self._message_html.value = (
+            f'<div style="{style.WARNING_CSS}">⚠ {html.escape(text)}</div>' if text else ""
+        )
+
+    def _readouts_table(self, readouts: dict[str, Any]) -> str:
+        rows = "".join(
+            f'<tr><th style="{style.READOUT_NAME_CSS}">'
+            f"{html.escape(self.readout_labels.get(name, name.replace('_', ' ')))}</th>"
+            f'<td style="{style.READOUT_VALUE_CSS}">{html.escape(format_readout(value))}</td></tr>'
+            for name, value in readouts.items()
+        )
+        return f'<table style="{style.READOUT_CSS}">{rows}</table>'
+
+    def _check_control_name(self, name: str) -> str:
+        return check_choice("control", name, self.controls)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def format_readout(value: Any) -> str:
+    """Readout text: 11689512 -> '11,689,512 (11.7 M)', 0.4213 -> '0.421', (1, 8) -> '1 × 8'."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) < 10_000 else f"{value:,} ({format_count(value)})"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, tuple):
+        return " × ".join(format_readout(v) for v in value)
+    return str(value)
+
+
+def set_limits(
+    ax: Axes, xlim: tuple[float, float] | None = None, ylim: tuple[float, float] | None = None
+) -> None:
+    """Set axis limits only if they changed, so unchanged limits allow a fast redraw."""
+    if xlim is not None and tuple(ax.get_xlim()) != tuple(xlim):
+        ax.set_xlim(xlim)
+    if ylim is not None and tuple(ax.get_ylim()) != tuple(ylim):
+        ax.set_ylim(ylim)
+
+
+def log_limits(values: Iterable[float]) -> tuple[float, float]:
+    """Powers of 10 around the positive `values`: log-axis limits that change rarely."""
+    positive = [v for v in values if v > 0] or [1]
+    low, high = math.log10(min(positive)), math.log10(max(positive))
+    return 10.0 ** math.floor(low), 10.0 ** max(math.ceil(high), math.floor(low) + 1)
+
+
+def _assign(name: str, control: ipywidgets.ValueWidget, value: Any) -> None:
+    """Set `control.value`, refusing what a slider would silently clip or a list would not hold."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    if hasattr(control, "options"):
+        allowed = [option[1] if isinstance(option, tuple) else option for option in control.options]
+        for item in items:
+            check_choice(name, item, allowed)
+    elif hasattr(control, "min") and hasattr(control, "max"):
+        for item in items:
+            check_number(name, item, minimum=-math.inf)
+            if not control.min <= item <= control.max:
+                raise ValueError(
+                    f"{name} must be between {control.min:g} and {control.max:g}, got {value!r}"
+                )
+    try:
+        control.value = value
+    except TraitError as error:
+        raise ValueError(f"{name}: {error}") from None
+
+
+def _describe(error: Exception) -> str:
+    """The message for an error: its text, prefixed with its type when it is unexpected."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    if isinstance(error, (ValueError, TypeError, KeyError)) and text:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

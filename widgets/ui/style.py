@@ -1,0 +1,68 @@
+"""Colours, fonts and figure size shared by every explorer, so the labs look like one course.
+
+Colours come from the Okabe-Ito palette (readable with colour-blindness). A quantity keeps its
+colour in every lab: parameters are always blue, MACs always vermillion, and so on.
+"""
+
+from __future__ import annotations
+
+from cycler import cycler
+
+# Okabe-Ito palette
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+GREEN = "#009E73"
+PURPLE = "#CC79A7"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+YELLOW = "#F0E442"
+GREY = "#7F7F7F"
+BLACK = "#000000"
+
+# one colour per quantity, the same in every explorer
+PARAMS_COLOUR = BLUE
+MACS_COLOUR = VERMILLION
+MEMORY_COLOUR = GREEN
+LATENCY_COLOUR = PURPLE
+ENERGY_COLOUR = ORANGE
+CURRENT_COLOUR = BLACK  # marks the current setting on a sweep
+
+# lines of equal standing (activations, models...), in order
+SERIES_COLOURS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, GREY, YELLOW)
+
+# 8 x 3.5 in at 100 dpi = 800 x 350 px: fits a notebook cell and gives a ~30 KiB PNG
+FIGSIZE_INCHES = (8.0, 3.5)
+DPI = 100
+
+# fixed margins (fractions of the figure) instead of a layout engine: constrained layout
+# would re-measure every label on every update (~30 ms), and fixed margins keep panels still
+MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.15, "top": 0.9, "wspace": 0.3}
+
+# matplotlib settings applied while an explorer builds its figure
+RC_PARAMS = {
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.prop_cycle": cycler(color=SERIES_COLOURS),
+    "lines.linewidth": 1.8,
+}
+
+# ipywidgets style of every control: room for descriptions such as "learning rate"
+CONTROL_STYLE = {"description_width": "initial"}
+
+# CSS of the HTML parts of a widget
+READOUT_CSS = "border-collapse:collapse;font-size:13px;line-height:1.4"
+READOUT_NAME_CSS = "padding:0 12px 0 0;color:#555;text-align:left;font-weight:normal"
+READOUT_VALUE_CSS = "padding:0;font-family:monospace;text-align:left"
+WARNING_CSS = (
+    "background:#fff3cd;color:#664d03;border-left:4px solid #e69f00;"
+    "padding:4px 8px;margin:4px 0;font-size:13px"
+)
