@@ -204,6 +204,8 @@ def test_bad_arguments_name_the_parameter():
         widgets.measure_latency(model, input_size=(1, 4), min_runs=0)
     with pytest.raises(ValueError, match="threads must be a positive integer"):
         widgets.measure_latency(model, input_size=(1, 4), threads=0)
+    with pytest.raises(ValueError, match="warmup must be an integer >= 0, got -1"):
+        widgets.measure_latency(model, input_size=(1, 4), warmup=-1)
     with pytest.raises(ValueError, match=r"batch_sizes\[1\] must be a positive integer, got 0"):
         widgets.throughput_sweep(model, [4, 0], input_shape=(4,))
     with pytest.raises(ValueError, match="batch_sizes must list at least one"):

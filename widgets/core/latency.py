@@ -97,7 +97,7 @@ def measure_latency(
     budget_s = check_number("budget_s", budget_s)
     min_runs = check_int("min_runs", min_runs)
     if warmup is not None:
-        check_int("warmup", warmup, minimum=0)
+        warmup = check_int("warmup", warmup, minimum=0)
     threads = torch.get_num_threads() if threads is None else check_int("threads", threads)
     if (inputs is None) == (input_size is None):
         given = "neither" if inputs is None else "both"
@@ -113,14 +113,12 @@ def measure_latency(
         inputs = _as_tensors(inputs)
         check_memory(model_or_fn, inputs)
 
-    budget_ns = round(budget_s * 1e9)
+    budget_ns = budget_s * 1e9
+    warmup_runs, warmup_ns = (2, WARMUP_SHARE * budget_ns) if warmup is None else (warmup, 0)
     start = time.perf_counter_ns()
     with _using_threads(threads), _eval_mode(model_or_fn), torch.inference_mode():
         try:
-            if warmup is None:
-                _timed_runs(model_or_fn, inputs, min_runs=2, budget_ns=WARMUP_SHARE * budget_ns)
-            else:
-                _timed_runs(model_or_fn, inputs, min_runs=warmup, budget_ns=0)
+            _timed_runs(model_or_fn, inputs, min_runs=warmup_runs, budget_ns=warmup_ns)
             times_ns = _timed_runs(model_or_fn, inputs, min_runs=min_runs, budget_ns=budget_ns)
         except Exception as error:  # say which inputs broke the model, keep the original error
             shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
