@@ -16,6 +16,8 @@ _EXPORTS: dict[str, str] = {
     "ACTIVATIONS": "widgets.core.activations",
     "Activation": "widgets.core.activations",
     "get_activation": "widgets.core.activations",
+    "dying_relu": "widgets.core.activations",
+    "DyingReluResult": "widgets.core.activations",
     # layer formulas (lab 2)
     "LAYER_FORMULAS": "widgets.core.layers",
     "LayerCost": "widgets.core.layers",

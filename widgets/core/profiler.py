@@ -228,9 +228,8 @@ class _Counter(TorchDispatchMode):
         formula = flop_registry.get(func._overloadpacket)
         if formula is not None and owner is not None:
             owner.macs += formula(*args, **kwargs, out_val=out) // 2
-        for tensor in tree_flatten(out)[0]:
-            if isinstance(tensor, torch.Tensor):
-                self.track(tensor, owner)
+        for tensor in out if isinstance(out, (tuple, list)) else (out,):
+            self.track(tensor, owner)  # aten ops return a tensor or a flat tuple/list of them
         return out
 
     def track(self, tensor: Any, owner: _Call | None) -> None:

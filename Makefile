@@ -1,0 +1,31 @@
+# Two commands for a newcomer:  `make lab` opens the labs, `make test` runs every test.
+# Both create .venv and install into it first (torch pinned to the build the project is tested
+# with; a looser spec may download a different multi-GB build).
+
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+TORCH  := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install lab test lint bench
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+lab: install
+	$(VENV)/bin/jupyter lab labs
+
+test: install
+	bash scripts/install_browser.sh
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest --nbval --nbval-current-env --sanitize-with labs/sanitize.cfg tests labs
+
+bench: install
+	$(PY) -m pip install -q fvcore thop ptflops torchinfo
+	$(PY) benchmarks/profile_speed.py

@@ -1,0 +1,8 @@
+"""Shared test set-up."""
+
+import os
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # no windows, and the same pixels everywhere
+
+# Notebooks that only serve the browser tests are not labs: nbval must not run them.
+collect_ignore_glob = ["browser/fixtures/*"]
