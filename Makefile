@@ -1,21 +1,20 @@
 # Two commands for a newcomer:  `make lab` opens the labs, `make test` runs every test.
-# Both create .venv and install into it first (torch pinned to the build the project is tested
-# with; a looser spec may download a different multi-GB build).
+# Both create .venv and install into it first, at the versions in constraints.txt (torch pinned to
+# the build the project is tested with; a looser spec may download a different multi-GB build).
 
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
-TORCH  := torch==2.14.1 torchvision==0.29.1
 
 .PHONY: install lab test lint bench
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -c constraints.txt torch torchvision
+	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
 	touch $@
 
 lab: install
