@@ -3,11 +3,11 @@
 How the figure reaches the browser was measured, not guessed (benchmarks/render_options.py,
 2-panel line plot, 8 x 3.5 in at 100 dpi, 2 CPU cores, kernel-side ms per update, p50 / p95):
 
-    Agg draw + Pillow PNG into an Image         53 / 55
-    Agg draw + fig.savefig PNG into an Image    58 / 60
-    Agg redraw of the lines only (blit) + PNG     8 /  8
-    Output widget + display(fig)               120 / 124
-    ipympl canvas.draw()                        69 / 74
+    Agg draw + Pillow PNG into an Image            53 / 55
+    Agg draw + fig.savefig PNG into an Image       58 / 60
+    Agg redraw of the lines only (blit) + PNG       8 /  8
+    Output widget + display(fig)                  120 / 124
+    ipympl canvas.draw()                           69 / 74
 
 So an explorer draws with the Agg canvas and pushes PNG bytes (Pillow, zlib level 1) into an
 ipywidgets.Image. Artists created with ``animated=True`` are redrawn on a saved background
@@ -107,6 +107,8 @@ class Explorer:
         self._holding = False  # True while set() changes several controls
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
+            if hasattr(control, "description"):  # show descriptions in full, not cut at 80 px
+                control.style.description_width = "initial"
         self.set(**values)
 
     # --- to fill in by each explorer -------------------------------------------------------
@@ -167,8 +169,9 @@ class Explorer:
         try:
             result = self._compute(**values)
             readouts = self.summarize(result)
-            self.draw(result)
-            png = self._render()
+            with matplotlib.rc_context(style.RC_PARAMS):  # for artists made in draw (legends)
+                self.draw(result)
+                png = self._render()
         except Exception as error:  # an observer would swallow it: show it in the widget
             self._show_message(_describe(error))
             return

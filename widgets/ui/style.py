@@ -55,9 +55,6 @@ RC_PARAMS = {
     "lines.linewidth": 1.8,
 }
 
-# ipywidgets style of every control: room for descriptions such as "learning rate"
-CONTROL_STYLE = {"description_width": "initial"}
-
 # CSS of the HTML parts of a widget
 READOUT_CSS = "border-collapse:collapse;font-size:13px;line-height:1.4"
 READOUT_NAME_CSS = "padding:0 12px 0 0;color:#555;text-align:left;font-weight:normal"

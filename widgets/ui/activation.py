@@ -1,0 +1,227 @@
+"""ActivationExplorer (lab 1): activation functions, their derivatives, and dying ReLUs.
+
+Left: the selected activations f(x) (solid) and their derivatives f'(x) (dashed).
+Right: one real nn.Linear layer followed by ReLU or leaky ReLU after one SGD step
+(widgets.core.activations.dying_relu): how many units still fire, and on what share of the batch.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import ipywidgets
+import numpy as np
+import torch
+
+from widgets.core.activations import ACTIVATIONS, Activation, DyingReluResult, dying_relu
+
+from . import style
+from .base import Explorer, set_limits
+
+POINTS = 401  # samples of x per curve
+BINS = np.linspace(0, 1, 21)  # of the share of the batch on which a unit fires
+
+
+@dataclass(frozen=True)
+class ActivationView:
+    """What the explorer shows for one setting."""
+
+    x: np.ndarray
+    outputs: dict[str, np.ndarray]  # activation name -> f(x)
+    derivatives: dict[str, np.ndarray]  # activation name -> f'(x), empty if not shown
+    ylim: tuple[float, float]
+    dying: DyingReluResult
+    units_per_bin: np.ndarray  # histogram of dying.active_fraction over BINS
+
+
+class ActivationExplorer(Explorer):
+    """Compare activation functions and watch ReLU units die after a too large SGD step.
+
+    ActivationExplorer(activations=("relu", "gelu"), hide=["x_range"])
+    """
+
+    readout_labels: ClassVar[dict[str, str]] = {
+        **{name: activation.display_name for name, activation in ACTIVATIONS.items()},
+        "dead_fraction": "dead units (fraction)",
+        "gradient_norm": "|dL/dW| after the step",
+    }
+    control_groups: ClassVar[dict[str, tuple[str, ...]]] = {
+        "Curves": ("activations", "show_derivative", "x_range", "negative_slope"),
+        "Dying ReLU: one SGD step on a 64 → 256 layer": (
+            "dying_activation",
+            "bias_shift",
+            "learning_rate",
+        ),
+    }
+
+    def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
+        names = [(activation.display_name, name) for name, activation in ACTIVATIONS.items()]
+        return {
+            "activations": ipywidgets.SelectMultiple(
+                options=names, value=("relu", "leaky_relu", "gelu", "sigmoid"), rows=7
+            ),
+            "show_derivative": ipywidgets.Checkbox(value=True, description="derivatives f'(x)"),
+            "x_range": ipywidgets.FloatRangeSlider(
+                value=(-4.0, 4.0), min=-10.0, max=10.0, step=0.5, description="x range"
+            ),
+            "negative_slope": ipywidgets.FloatSlider(
+                value=0.1, min=0.0, max=0.5, step=0.01, description="leaky slope"
+            ),
+            "dying_activation": ipywidgets.ToggleButtons(
+                options=[("ReLU", "relu"), ("leaky ReLU", "leaky_relu")], description="unit"
+            ),
+            "bias_shift": ipywidgets.FloatSlider(
+                value=0.0, min=-2.0, max=1.0, step=0.05, description="bias shift"
+            ),
+            "learning_rate": ipywidgets.FloatSlider(
+                value=0.02, min=0.0, max=0.3, step=0.005, readout_format=".3f",
+                description="learning rate",
+            ),
+        }  # fmt: skip
+
+    def make_figure(self, figure) -> None:
+        self.curves_ax, self.units_ax = figure.subplots(1, 2)
+        self.curves_ax.set(xlabel="input x", ylabel="f(x), f'(x) (dashed)", title="Activations")
+        self.curves_ax.axhline(0, color=style.GREY, linewidth=0.8)
+        self.curves_ax.axvline(0, color=style.GREY, linewidth=0.8)
+        self.curves_ax.locator_params(nbins=5)  # fewer tick labels: x_range redraws them all
+        # one solid and one dashed line per activation, shown when selected
+        self.output_lines = {
+            name: self.curves_ax.plot([], [], animated=True, visible=False)[0]
+            for name in ACTIVATIONS
+        }
+        self.derivative_lines = {
+            name: self.curves_ax.plot([], [], "--", linewidth=1.2, animated=True, visible=False)[0]
+            for name in ACTIVATIONS
+        }
+        self.legend_names: tuple[str, ...] = ()
+
+        self.units_ax.set(
+            xlabel="share of the batch on which a unit fires",
+            ylabel="units",
+            title="After one SGD step",
+            xlim=(0, 1),
+        )
+        self.unit_histogram = self.units_ax.stairs(
+            np.zeros(len(BINS) - 1), BINS, fill=True, color=style.BLUE, animated=True
+        )
+        self.dead_text = self.units_ax.text(
+            0.97, 0.95, "", transform=self.units_ax.transAxes, ha="right", va="top",
+            color=style.VERMILLION, animated=True,
+        )  # fmt: skip
+
+    def compute(
+        self,
+        activations: tuple[str, ...],
+        show_derivative: bool,
+        x_range: tuple[float, float],
+        negative_slope: float,
+        dying_activation: str,
+        bias_shift: float,
+        learning_rate: float,
+    ) -> ActivationView:
+        if not activations:
+            raise ValueError("activations: select at least one activation")
+        low, high = x_range
+        if not low < high:
+            raise ValueError(f"x_range must span a positive width, got ({low:g}, {high:g})")
+        x = torch.linspace(low, high, POINTS, dtype=torch.float64)
+        chosen = {name: ACTIVATIONS[name] for name in activations}
+        params = {name: _params(a, negative_slope) for name, a in chosen.items()}
+        outputs = {name: a.forward(x, **params[name]).numpy() for name, a in chosen.items()}
+        derivatives = {
+            name: a.derivative(x, **params[name]).numpy()
+            for name, a in chosen.items()
+            if show_derivative
+        }
+        leaky = dying_activation == "leaky_relu"
+        dying, units_per_bin = _dying_relu(
+            bias_shift, learning_rate, negative_slope if leaky else 0
+        )
+        return ActivationView(
+            x=x.numpy(),
+            outputs=outputs,
+            derivatives=derivatives,
+            ylim=_round_out(*outputs.values(), *derivatives.values()),
+            dying=dying,
+            units_per_bin=units_per_bin,
+        )
+
+    def summarize(self, view: ActivationView) -> dict[str, Any]:
+        facts = {name: _facts(ACTIVATIONS[name]) for name in view.outputs}
+        return {
+            **facts,
+            "dead_fraction": view.dying.dead_fraction,
+            "gradient_norm": view.dying.gradient_norm,
+        }
+
+    def draw(self, view: ActivationView) -> None:
+        for name in ACTIVATIONS:
+            self.output_lines[name].set_visible(name in view.outputs)
+            self.derivative_lines[name].set_visible(name in view.derivatives)
+        for order, name in enumerate(view.outputs):  # the first shown is always blue
+            colour = style.SERIES_COLOURS[order % len(style.SERIES_COLOURS)]
+            self.output_lines[name].set_data(view.x, view.outputs[name])
+            self.output_lines[name].set_color(colour)
+            if name in view.derivatives:
+                self.derivative_lines[name].set_data(view.x, view.derivatives[name])
+                self.derivative_lines[name].set_color(colour)
+        if tuple(view.outputs) != self.legend_names:  # a new legend redraws the whole figure
+            self.legend_names = tuple(view.outputs)
+            handles = [self.output_lines[name] for name in view.outputs]
+            labels = [ACTIVATIONS[name].display_name for name in view.outputs]
+            self.curves_ax.legend(handles, labels, loc="upper left")
+        set_limits(self.curves_ax, xlim=(view.x[0], view.x[-1]), ylim=view.ylim)
+
+        self.unit_histogram.set_data(values=view.units_per_bin)
+        set_limits(self.units_ax, ylim=(0, view.dying.units))
+        self.dead_text.set_text(f"dead: {view.dying.dead_units} of {view.dying.units} units")
+
+
+@functools.lru_cache(maxsize=64)
+def _dying_relu(
+    bias_shift: float, learning_rate: float, negative_slope: float
+) -> tuple[DyingReluResult, np.ndarray]:
+    """The experiment and its histogram, cached apart: the curve controls do not change them.
+
+    It runs on one thread: its tensors are too small to gain from more, and waiting threads
+    make it ~10x slower whenever another program is busy on the CPU.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        dying = dying_relu(bias_shift, learning_rate, negative_slope)
+    finally:
+        torch.set_num_threads(threads)
+    return dying, np.histogram(dying.active_fraction, bins=BINS)[0]
+
+
+def _params(activation: Activation, negative_slope: float) -> dict[str, float]:
+    """The slider's negative_slope for the activations that take one; defaults otherwise."""
+    return (
+        {"negative_slope": negative_slope} if "negative_slope" in activation.default_params else {}
+    )
+
+
+def _round_out(*curves: np.ndarray) -> tuple[float, float]:
+    """y limits covering `curves`, rounded out to multiples of 0.5 so they rarely change."""
+    low = min(0.0, *(float(c.min()) for c in curves))
+    high = max(1.0, *(float(c.max()) for c in curves))
+    margin = 0.05 * (high - low)
+    return math.floor((low - margin) * 2) / 2, math.ceil((high + margin) * 2) / 2
+
+
+def _facts(activation: Activation) -> str:
+    """One line: range, zero-centred, monotonic, where f' is zero, cost."""
+    return "; ".join(
+        [
+            f"range {activation.output_range}",
+            "zero-centred" if activation.zero_centred else "not zero-centred",
+            "monotonic" if activation.monotonic else "not monotonic",
+            f"f' = 0 for {activation.zero_gradient}",
+            f"cost: {activation.relative_cost}",
+        ]
+    )
