@@ -1,0 +1,267 @@
+"""AttentionExplorer (lab 3): attention's cost grows quadratically with the number of tokens.
+
+Left: MACs of each term of `n_layers` transformer blocks against the sequence length, log-log.
+The projections and the FFN grow linearly with the tokens, QKᵀ and softmax·V quadratically, so
+from some length on attention needs more MACs than the FFN (the crossover, marked).
+Right: the memory that grows with tokens: one layer's attention matrix (quadratic), the KV cache
+(linear) and, for scale, the weights (constant).
+Every number comes from widgets.core.transformer.transformer_cost for one sequence (batch 1);
+a decoder's cross-attention reads an encoder output as long as its own input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import ipywidgets
+import numpy as np
+from matplotlib.axes import Axes
+
+from widgets.core.transformer import KINDS, TransformerCost, transformer_cost
+from widgets.core.units import format_bytes
+
+from . import style
+from .base import Explorer, log_limits
+
+# the seq_len slider: powers of two and the halfway points 1.5 x 2^k, from 16 to 128 Ki tokens
+SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)) if n <= 2**17))
+# the lengths the curves are drawn at: 60 log-spaced integers over the slider's range
+SWEEP = np.unique(np.geomspace(SEQ_LENS[0], SEQ_LENS[-1], 60).round().astype(int))
+BITS = (32, 16, 8, 4)
+
+ATTENTION = ("attention_scores", "attention_values")  # the two seq_len x seq_len matmuls
+FFN = ("ffn",)
+# curve label -> the transformer_cost breakdown terms it adds up
+MACS_CURVES = {
+    "projections (QKV + output)": ("qkv_projection", "output_projection"),
+    "FFN": FFN,
+    "QKᵀ": ("attention_scores",),
+    "softmax·V": ("attention_values",),
+    "attention = QKᵀ + softmax·V": ATTENTION,
+}
+# curve label -> the TransformerCost field it shows, in bytes
+MEMORY_CURVES = {
+    "attention matrix (one layer)": "attention_matrix_bytes",
+    "KV cache (all layers)": "kv_cache_bytes",
+    "weights": "weight_bytes",
+}
+# y tick labels in the units the readouts use
+SI_TICKS = {1000**k: f"1 {unit}" for k, unit in enumerate(["", "K", "M", "G", "T", "P", "E"])}
+BINARY_TICKS = {1024**k: f"1 {unit}" for k, unit in enumerate(["B", "KiB", "MiB", "GiB", "TiB"])}
+
+
+@dataclass(frozen=True)
+class AttentionView:
+    """What the explorer shows for one setting."""
+
+    cost: TransformerCost  # at the chosen seq_len
+    seq_len: int
+    d_ff: int
+    crossover_seq_len: int
+    crossover_macs: int  # attention MACs at crossover_seq_len
+    macs: np.ndarray  # MACs of each MACS_CURVES entry (rows) at each SWEEP length (columns)
+    memory: np.ndarray  # bytes of each MEMORY_CURVES entry (rows) at each SWEEP length
+
+
+def term_macs(cost: TransformerCost, terms: tuple[str, ...]) -> int:
+    """MACs of the given breakdown terms, added up."""
+    return sum(cost.breakdown[term] for term in terms)
+
+
+def crossover_seq_len(d_model: int, n_heads: int, n_layers: int, d_ff: int, kind: str) -> int:
+    """The smallest seq_len at which attention (QKᵀ + softmax·V) needs >= the FFN's MACs.
+
+    Attention grows as seq_len² and the FFN as seq_len, so once attention catches up it stays
+    ahead: double the length until it does, then bisect. Each step asks transformer_cost.
+    """
+
+    def attention_wins(seq_len: int) -> bool:
+        cost = transformer_cost(d_model, n_heads, seq_len, n_layers, d_ff, kind=kind)
+        return term_macs(cost, ATTENTION) >= term_macs(cost, FFN)
+
+    high = 1
+    while not attention_wins(high):
+        high *= 2
+    low = high // 2  # attention does not win at `low` (or low is 0)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if attention_wins(middle) else (middle, high)
+    return high
+
+
+class AttentionExplorer(Explorer):
+    """MACs and memory of transformer blocks as the sequence grows; where attention dominates.
+
+    AttentionExplorer(seq_len=4096, d_model=768, n_heads=12, n_layers=12, hide=["bits"])
+    """
+
+    readout_labels: ClassVar[dict[str, str]] = {
+        "params": "params (the same for every seq_len)",
+        "d_ff": "d_ff (FFN width)",
+        "macs": "MACs (one sequence)",
+        "attention_share": "attention share of MACs",
+        "crossover_seq_len": "attention MACs ≥ FFN MACs from seq_len",
+        "attention_matrix": "attention matrix, one layer (at bits)",
+        "kv_cache": "KV cache, all layers (at bits)",
+        "weights": "weights (at bits)",
+    }
+    control_groups: ClassVar[dict[str, tuple[str, ...]]] = {
+        "Input": ("seq_len", "bits"),
+        "Model": ("kind", "d_model", "n_heads", "n_layers", "ffn_multiplier"),
+    }
+
+    def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
+        return {
+            "seq_len": ipywidgets.SelectionSlider(
+                options=[(f"{n:,}", n) for n in SEQ_LENS], value=1024,
+                description="seq_len (tokens)",
+            ),
+            "bits": ipywidgets.ToggleButtons(
+                options=[(f"{b} bit", b) for b in BITS], description="bits",
+                style={"button_width": "56px"},
+            ),
+            "kind": ipywidgets.ToggleButtons(options=KINDS, description="kind"),
+            "d_model": ipywidgets.IntSlider(
+                value=512, min=64, max=8192, step=64, description="d_model"
+            ),
+            "n_heads": ipywidgets.IntSlider(value=8, min=1, max=64, description="n_heads"),
+            "n_layers": ipywidgets.IntSlider(value=6, min=1, max=96, description="n_layers"),
+            "ffn_multiplier": ipywidgets.FloatSlider(
+                value=4.0, min=1.0, max=8.0, step=0.5, description="d_ff / d_model"
+            ),
+        }  # fmt: skip
+
+    def make_figure(self, figure) -> None:
+        self.macs_ax, self.memory_ax = figure.subplots(1, 2)
+        self.macs_ax.set(ylabel="MACs per forward pass", title="Compute (batch 1)")
+        self.memory_ax.set(ylabel="memory", title="Memory (at the chosen bits)")
+        ticks = [16, 128, 1024, 8192, 65536]
+        for ax in (self.macs_ax, self.memory_ax):
+            ax.set(xscale="log", yscale="log", xlabel="sequence length (tokens)")
+            ax.set_xlim(SWEEP[0], SWEEP[-1])
+            ax.set_xticks(ticks, [f"{n:,}" for n in ticks])
+        # Axes that hold every setting the controls allow: a change moves the curves, never the
+        # axes, so a bigger model looks bigger, and an update redraws only the curves (fast).
+        extremes = self._extreme_costs()
+        _set_log_ticks(self.macs_ax, SI_TICKS, [v for c in extremes for v in _curve_macs(c)])
+        _set_log_ticks(self.memory_ax, BINARY_TICKS, [v for c in extremes for v in _curve_bytes(c)])
+
+        colours = [style.BLUE, style.GREEN, style.ORANGE, style.SKY, style.VERMILLION]
+        line_styles = ["-", "-", "-", "--", "-"]
+        widths = [1.8, 1.8, 1.2, 1.2, 2.6]
+        self.macs_lines = [
+            self.macs_ax.plot([], [], ls, color=c, linewidth=w, animated=True)[0]
+            for c, ls, w in zip(colours, line_styles, widths, strict=True)
+        ]
+        self.memory_lines = [
+            self.memory_ax.plot([], [], color=colour, animated=True)[0]
+            for colour in (style.VERMILLION, style.PURPLE, style.BLUE)
+        ]
+        self.macs_ax.legend(self.macs_lines, MACS_CURVES, loc="upper left")
+        self.memory_ax.legend(self.memory_lines, MEMORY_CURVES, loc="upper left")
+
+        # the current seq_len: a dot on every curve, on a line up from the x axis
+        current = {"color": style.CURRENT_COLOUR, "animated": True}
+        self.current_lines = [ax.plot([], [], linewidth=0.8, **current)[0] for ax in figure.axes]
+        self.current_dots = [ax.plot([], [], "o", markersize=4, **current)[0] for ax in figure.axes]
+        # the crossover: a ring where the attention curve meets the FFN curve
+        (self.crossover_ring,) = self.macs_ax.plot(
+            [], [], "o", markersize=10, fillstyle="none", markeredgewidth=1.5,
+            color=style.VERMILLION, animated=True,
+        )  # fmt: skip
+        self.crossover_text = self.macs_ax.text(
+            0.98, 0.04, "", transform=self.macs_ax.transAxes, ha="right",
+            color=style.VERMILLION, animated=True,
+        )  # fmt: skip
+
+    def compute(
+        self,
+        seq_len: int,
+        bits: int,
+        kind: str,
+        d_model: int,
+        n_heads: int,
+        n_layers: int,
+        ffn_multiplier: float,
+    ) -> AttentionView:
+        d_ff = _d_ff(ffn_multiplier, d_model)
+        model = {"d_model": d_model, "n_heads": n_heads, "n_layers": n_layers, "d_ff": d_ff}
+        sweep = [transformer_cost(**model, seq_len=n, kind=kind, bits=bits) for n in SWEEP]
+        crossover = crossover_seq_len(**model, kind=kind)
+        return AttentionView(
+            cost=transformer_cost(**model, seq_len=seq_len, kind=kind, bits=bits),
+            seq_len=seq_len,
+            d_ff=d_ff,
+            crossover_seq_len=crossover,
+            crossover_macs=term_macs(
+                transformer_cost(**model, seq_len=crossover, kind=kind), ATTENTION
+            ),
+            macs=np.array([_curve_macs(cost) for cost in sweep], dtype=float).T,
+            memory=np.array([_curve_bytes(cost) for cost in sweep]).T,
+        )
+
+    def summarize(self, view: AttentionView) -> dict[str, Any]:
+        cost = view.cost
+        return {
+            "params": cost.params,
+            "d_ff": view.d_ff,
+            "macs": cost.macs,
+            "attention_share": term_macs(cost, ATTENTION) / cost.macs,
+            "crossover_seq_len": view.crossover_seq_len,
+            "attention_matrix": format_bytes(cost.attention_matrix_bytes),
+            "kv_cache": format_bytes(cost.kv_cache_bytes),
+            "weights": format_bytes(cost.weight_bytes),
+        }
+
+    def draw(self, view: AttentionView) -> None:
+        for lines, curves in [(self.macs_lines, view.macs), (self.memory_lines, view.memory)]:
+            for line, values in zip(lines, curves, strict=True):
+                line.set_data(SWEEP, values)
+        now = [_curve_macs(view.cost), _curve_bytes(view.cost)]
+        for ax, line, dots, values in zip(
+            self.figure.axes, self.current_lines, self.current_dots, now, strict=True
+        ):
+            line.set_data([view.seq_len] * 2, [ax.get_ylim()[0], max(values)])
+            dots.set_data([view.seq_len] * len(values), values)
+        self.crossover_ring.set_data([view.crossover_seq_len], [view.crossover_macs])
+        self.crossover_text.set_text(f"attention ≥ FFN from {view.crossover_seq_len:,} tokens")
+
+    def _extreme_costs(self) -> tuple[TransformerCost, TransformerCost]:
+        """The costs at the controls' smallest and largest settings (every term grows with each)."""
+        d_model, n_heads, n_layers, multiplier = (
+            self.controls[name] for name in ("d_model", "n_heads", "n_layers", "ffn_multiplier")
+        )
+        smallest = transformer_cost(
+            d_model.min, n_heads.min, SWEEP[0], n_layers.min,
+            _d_ff(multiplier.min, d_model.min), kind="encoder", bits=min(BITS),
+        )  # fmt: skip
+        largest = transformer_cost(
+            d_model.max, n_heads.max, SWEEP[-1], n_layers.max,
+            _d_ff(multiplier.max, d_model.max), kind="decoder", bits=max(BITS),
+        )  # fmt: skip
+        return smallest, largest
+
+
+def _d_ff(ffn_multiplier: float, d_model: int) -> int:
+    """The FFN width: ffn_multiplier x d_model, rounded to whole units."""
+    return max(1, round(ffn_multiplier * d_model))
+
+
+def _curve_macs(cost: TransformerCost) -> list[int]:
+    """MACs of each MACS_CURVES entry."""
+    return [term_macs(cost, terms) for terms in MACS_CURVES.values()]
+
+
+def _curve_bytes(cost: TransformerCost) -> list[float]:
+    """Bytes of each MEMORY_CURVES entry."""
+    return [getattr(cost, name) for name in MEMORY_CURVES.values()]
+
+
+def _set_log_ticks(ax: Axes, ticks: dict[float, str], values: list[float]) -> None:
+    """Fix the y axis to powers of 10 around `values`, with the labelled `ticks` inside them."""
+    low, high = log_limits(values)
+    shown = {value: label for value, label in ticks.items() if low <= value <= high}
+    ax.set_yticks(list(shown), list(shown.values()))
+    ax.set_ylim(low, high)
+    ax.minorticks_off()
