@@ -7,10 +7,14 @@ rejected with the hint that names the mistake.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
+import widgets
 from widgets.exercises import (
     Exercise,
     Feedback,
@@ -19,6 +23,7 @@ from widgets.exercises import (
     binary_as_si,
     bits_for_bytes,
     flops_for_macs,
+    lab01,
     macs_for_flops,
 )
 
@@ -148,3 +153,84 @@ def test_prediction_asks_first_then_reveals_and_remembers_the_first_guess() -> N
     assert "Close!" in close.message
     assert "(Your first prediction was 2 times.)" in close.message
     assert doubling.predict("four").status == "invalid"
+
+
+# --- every exercise of labs 1-3 ---------------------------------------------------------------
+
+LAB_MODULES = [lab01]
+
+
+def _named(module, kind: type) -> list[tuple[str, object]]:
+    return [(name, value) for name, value in vars(module).items() if isinstance(value, kind)]
+
+
+LAB_EXERCISES = [
+    pytest.param(exercise, id=f"{module.__name__.rsplit('.', 1)[1]}.{name}")
+    for module in LAB_MODULES
+    for name, exercise in _named(module, Exercise)
+]
+
+
+def test_each_lab_has_at_least_three_exercises() -> None:
+    for module in LAB_MODULES:
+        assert len(_named(module, Exercise)) >= 3, module.__name__
+
+
+@pytest.mark.parametrize("exercise", LAB_EXERCISES)
+def test_lab_exercise_accepts_its_answer_and_names_each_mistake(exercise: Exercise) -> None:
+    assert exercise.check(exercise.answer).correct
+    assert exercise.check(None).status == "unanswered"
+    assert exercise.mistakes, "every exercise has hints for typical mistakes"
+    for mistake in exercise.mistakes:
+        assert exercise.check(mistake.answer).message == f"Not quite. {mistake.hint}"
+    if not exercise.choices:
+        assert exercise.check(exercise.answer * (1 + exercise.tolerance / 2)).correct
+        assert not exercise.check(exercise.answer * 1.5 + 1).correct
+        assert exercise.check("a word").status == "invalid"
+
+
+def _parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def test_lab01_collapsed_layer_counts_like_torch() -> None:
+    one_layer = _parameter_count(nn.Linear(784, 10))
+    stack = nn.Sequential(nn.Linear(784, 256), nn.Linear(256, 256), nn.Linear(256, 10))
+    assert lab01.collapsed_params.check(one_layer).correct
+    assert "bias" in lab01.collapsed_params.check(one_layer - 10).message
+    assert "the stack's" in lab01.collapsed_params.check(_parameter_count(stack)).message
+
+
+def test_lab01_sigmoid_slope_is_the_autograd_maximum() -> None:
+    x = torch.linspace(-5, 5, 1001, dtype=torch.float64, requires_grad=True)
+    (slope,) = torch.autograd.grad(torch.sigmoid(x).sum(), x)
+    assert lab01.sigmoid_max_slope.check(slope.max()).correct
+    assert "σ(0)" in lab01.sigmoid_max_slope.check(0.5).message
+    assert "ReLU" in lab01.sigmoid_max_slope.check(1).message
+
+
+def test_lab01_zero_gradient_matches_autograd() -> None:
+    x = -torch.logspace(-3, 1, 200, requires_grad=True)  # -0.001 ... -10
+    flat = []
+    for name in lab01.zero_gradient.choices:
+        (slope,) = torch.autograd.grad(widgets.get_activation(name).torch_module()(x).sum(), x)
+        if (slope == 0).all():
+            flat.append(name)
+    assert flat == ["relu"]
+    assert lab01.zero_gradient.check("ReLU").correct
+    assert "negative_slope" in lab01.zero_gradient.check("leaky_relu").message
+
+
+def test_lab01_dying_relu_answers_come_from_the_experiment() -> None:
+    shifted = widgets.dying_relu(bias_shift=-1.0)
+    assert 0 < shifted.dead_units < shifted.units
+    assert lab01.dead_after_bias_shift.check(shifted.dead_units).correct
+    assert "alive" in lab01.dead_after_bias_shift.check(shifted.units - shifted.dead_units).message
+    assert "fraction" in lab01.dead_after_bias_shift.check(shifted.dead_fraction).message
+    assert "leaky" in lab01.dead_after_bias_shift.check(0).message
+
+    prediction = replace(lab01.dead_after_large_step)  # a fresh copy: no guess recorded
+    measured = widgets.dying_relu(learning_rate=0.3).dead_units
+    assert prediction.measured == measured > 0
+    assert prediction.predict(None).status == "unanswered"
+    assert prediction.predict(0).message.startswith(f"You predicted 0 units; measured: {measured}")

@@ -1,0 +1,129 @@
+"""Lab 01 (activation functions): exercises and predictions, answers computed with widgets.core."""
+
+from __future__ import annotations
+
+import torch
+
+from widgets.core.activations import dying_relu, get_activation
+from widgets.core.layers import layer_cost
+
+from . import Exercise, Mistake, Prediction
+
+# --- a stack of linear layers collapses to one ---------------------------------------------
+
+STACK_WIDTHS = (784, 256, 256, 10)  # Linear(784, 256) -> Linear(256, 256) -> Linear(256, 10)
+
+
+def _linear_params(in_features: int, out_features: int, bias: bool = True) -> int:
+    shape = (1, in_features)
+    return layer_cost(
+        "linear", input_shape=shape, in_features=in_features, out_features=out_features, bias=bias
+    ).params
+
+
+_stack_params = sum(map(_linear_params, STACK_WIDTHS[:-1], STACK_WIDTHS[1:]))
+
+collapsed_params = Exercise(
+    question=(
+        "Linear(784, 256) -> Linear(256, 256) -> Linear(256, 10) with no activation in between "
+        "computes the same function as ONE linear layer. How many parameters (bias included) "
+        "has that one layer?"
+    ),
+    answer=_linear_params(STACK_WIDTHS[0], STACK_WIDTHS[-1]),
+    hint="W3 W2 W1 is a single 10 x 784 matrix, and the biases add up to a single vector.",
+    mistakes=[
+        Mistake(
+            _linear_params(STACK_WIDTHS[0], STACK_WIDTHS[-1], bias=False),
+            "That is the weight matrix only: the collapsed layer also has one bias per output.",
+        ),
+        Mistake(
+            _stack_params,
+            "That is the stack's parameter count. The question is about the one equivalent layer.",
+        ),
+    ],
+    unit="parameters",
+    tolerance=0,
+)
+
+# --- derivatives --------------------------------------------------------------------------
+
+_x = torch.linspace(-10, 10, 20_001, dtype=torch.float64)  # step 0.001, includes x = 0
+_sigmoid = get_activation("sigmoid")
+
+sigmoid_max_slope = Exercise(
+    question="What is the largest value the sigmoid's derivative σ'(x) takes, over all x?",
+    answer=_sigmoid.derivative(_x).max().item(),
+    hint="σ'(x) = σ(x) (1 - σ(x)): where is that product of two numbers in (0, 1) largest?",
+    mistakes=[
+        Mistake(
+            _sigmoid.forward(torch.tensor(0.0)).item(), "That is σ(0), the value, not the slope."
+        ),
+        Mistake(1.0, "That is the largest slope of ReLU or tanh; the sigmoid is flatter."),
+    ],
+)
+
+# candidate name -> hint when chosen although f'(x) is not exactly 0 for every x < 0
+_NONZERO_SLOPE_HINTS = {
+    "leaky_relu": "Leaky ReLU keeps the slope negative_slope (0.01) for x < 0.",
+    "gelu": "GELU's slope is negative below x = -0.75 and fades for x << 0, but is not 0.",
+    "elu": "ELU's slope for x < 0 is α e^x: small for x << 0, never exactly 0.",
+    "silu": "SiLU's slope gets tiny for x << 0, but is not exactly 0.",
+}
+_CANDIDATES = ("relu", *_NONZERO_SLOPE_HINTS)
+_negative_x = _x[_x < 0]
+(_flat_for_negative_x,) = (
+    name for name in _CANDIDATES if (get_activation(name).derivative(_negative_x) == 0).all()
+)
+
+zero_gradient = Exercise(
+    question=(
+        "Which of these activations has a derivative of exactly 0 for every negative input: "
+        + ", ".join(repr(name) for name in _CANDIDATES)
+        + "?"
+    ),
+    answer=_flat_for_negative_x,
+    hint="Plot the derivatives (dashed) in the explorer and look left of x = 0.",
+    mistakes=[Mistake(name, hint) for name, hint in _NONZERO_SLOPE_HINTS.items()],
+    choices=_CANDIDATES,
+)
+
+# --- dying ReLU ---------------------------------------------------------------------------
+
+LARGE_LEARNING_RATE = 0.3
+BIAS_SHIFT = -1.0
+
+_large_step = dying_relu(learning_rate=LARGE_LEARNING_RATE)
+
+dead_after_large_step = Prediction(
+    question=(
+        f"With the default learning rate 0.02 no unit is dead after one SGD step. At learning "
+        f"rate {LARGE_LEARNING_RATE}, how many of the {_large_step.units} ReLU units do you "
+        "expect to be dead?"
+    ),
+    measured=_large_step.dead_units,
+    explanation=(
+        "A large step pushes the weights of every firing unit down so far that its "
+        "pre-activation is negative for every input: f' = 0 there, so no later step can "
+        "bring it back."
+    ),
+    unit="units",
+)
+
+_shifted = dying_relu(bias_shift=BIAS_SHIFT)
+_shifted_leaky = dying_relu(bias_shift=BIAS_SHIFT, negative_slope=0.01)
+
+dead_after_bias_shift = Exercise(
+    question=(
+        f"With no SGD step (learning rate 0) but every bias shifted by {BIAS_SHIFT:g}, how many "
+        f"of the {_shifted.units} ReLU units are dead? Use the explorer."
+    ),
+    answer=_shifted.dead_units,
+    hint="Set 'unit' to ReLU, 'learning rate' to 0 and 'bias shift' to -1, then read 'dead'.",
+    mistakes=[
+        Mistake(_shifted.units - _shifted.dead_units, "That is the count of units still alive."),
+        Mistake(_shifted.dead_fraction, "That is the dead fraction; give the number of units."),
+        Mistake(_shifted_leaky.dead_units, "That is leaky ReLU's count: switch 'unit' to ReLU."),
+    ],
+    unit="units",
+    tolerance=0,
+)
