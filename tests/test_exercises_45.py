@@ -1,0 +1,195 @@
+"""Every exercise of labs 04 and 05: the reference answer, recomputed here independently (with
+torch, or by hand from the published numbers), is accepted, and each typical wrong answer gets
+the hint that names its mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from widgets.exercises import Exercise, Prediction, lab04, lab05
+
+LAB_MODULES = [lab04, lab05]
+
+
+def _exercises(module) -> dict[str, Exercise]:
+    return {name: value for name, value in vars(module).items() if isinstance(value, Exercise)}
+
+
+ALL_EXERCISES = [
+    pytest.param(exercise, id=f"{module.__name__.rsplit('.', 1)[1]}.{name}")
+    for module in LAB_MODULES
+    for name, exercise in _exercises(module).items()
+]
+
+
+def _flops(model: nn.Module, *inputs: torch.Tensor) -> int:
+    with FlopCounterMode(display=False) as counter:
+        model(*inputs)
+    return counter.get_total_flops()
+
+
+def _meta_model(name: str) -> nn.Module:
+    with torch.device("meta"):
+        return getattr(torchvision.models, name)(weights=None)
+
+
+def _hint_for(exercise: Exercise, answer: float) -> str:
+    feedback = exercise.check(answer)
+    assert not feedback.correct
+    return feedback.message
+
+
+@pytest.mark.parametrize("module", LAB_MODULES, ids=lambda m: m.__name__)
+def test_each_lab_has_at_least_three_exercises(module) -> None:
+    assert len(_exercises(module)) >= 3
+
+
+@pytest.mark.parametrize("exercise", ALL_EXERCISES)
+def test_exercise_accepts_its_answer_and_names_each_mistake(exercise: Exercise) -> None:
+    assert exercise.check(exercise.answer).correct
+    assert exercise.check(None).status == "unanswered"
+    assert exercise.check("a word").status == "invalid"
+    assert exercise.check(exercise.answer * (1 + exercise.tolerance / 2)).correct
+    assert not exercise.check(exercise.answer * 1.5 + 1).correct
+    assert len(exercise.mistakes) >= 2
+    for mistake in exercise.mistakes:
+        assert exercise.check(mistake.answer).message == f"Not quite. {mistake.hint}"
+
+
+# --- lab 04 ---------------------------------------------------------------------------------
+
+
+def test_lab04_ffn_flops_are_what_flop_counter_mode_reports() -> None:
+    flops = _flops(nn.Linear(768, 3072), torch.randn(1, 128, 768))
+    assert lab04.ffn_flops.check(flops).correct
+    assert "MAC count" in _hint_for(lab04.ffn_flops, flops / 2)
+    assert "bias" in _hint_for(lab04.ffn_flops, flops + 128 * 3072)
+    assert "one token" in _hint_for(lab04.ffn_flops, flops / 128)
+
+
+def test_lab04_throughput_is_batch_over_latency() -> None:
+    assert lab04.served_throughput.check(32 / 0.040).correct
+    assert "batches per second" in _hint_for(lab04.served_throughput, 25)
+    assert "millisecond" in _hint_for(lab04.served_throughput, 0.8)
+
+
+def test_lab04_resnet_gflops_from_flop_counter_mode() -> None:
+    flops = _flops(_meta_model("resnet50"), torch.empty(1, 3, 224, 224, device="meta"))
+    assert flops == pytest.approx(8.18e9, rel=1e-3)  # the published 4.09 G MACs
+    gflops = flops / 0.050 / 1e9
+    assert lab04.resnet_gflops.check(gflops).correct
+    assert "MACs per second" in _hint_for(lab04.resnet_gflops, gflops / 2)
+    assert "divide by the time" in _hint_for(lab04.resnet_gflops, flops / 1e9)
+    assert "milliseconds" in _hint_for(lab04.resnet_gflops, gflops / 1000)
+
+
+def _linear_intensity(batch: int, features: int = 1024) -> float:
+    """FLOPs / bytes of Linear(features, features) in fp32, moving everything once."""
+    flops = 2 * batch * features * features
+    numbers = features * features + features + 2 * batch * features  # W, b, input, output
+    return flops / (4 * numbers)
+
+
+def test_lab04_intensity_by_hand() -> None:
+    intensity = _linear_intensity(batch=1)
+    assert intensity == pytest.approx(0.4985, abs=1e-4)
+    assert lab04.linear_intensity.check(intensity).correct
+    assert "counts MACs" in _hint_for(lab04.linear_intensity, intensity / 2)
+    assert "bits" in _hint_for(lab04.linear_intensity, intensity / 8)
+    assert "4 bytes" in _hint_for(lab04.linear_intensity, intensity * 4)
+
+
+def test_lab04_batching_raises_intensity_a_bit_less_than_the_batch() -> None:
+    gain = _linear_intensity(batch=256) / _linear_intensity(batch=1)
+    prediction: Prediction = replace(lab04.batch_intensity_gain)  # fresh: no guess recorded
+    assert prediction.measured == pytest.approx(gain)
+    assert 100 < gain < 256
+    assert prediction.predict(None).status == "unanswered"
+    assert prediction.predict(256).message.startswith("You predicted 256 x; measured: 171 x.")
+
+
+def test_lab04_dram_read_vs_mac_from_horowitz() -> None:
+    dram_read_32bit_pj, fp32_mult_pj, fp32_add_pj = 640, 3.7, 0.9  # ISSCC 2014, 45 nm
+    ratio = dram_read_32bit_pj / (fp32_mult_pj + fp32_add_pj)
+    assert lab04.dram_vs_mac.check(ratio).correct
+    assert "add" in _hint_for(lab04.dram_vs_mac, dram_read_32bit_pj / fp32_mult_pj)
+    assert "multiply" in _hint_for(lab04.dram_vs_mac, dram_read_32bit_pj / fp32_add_pj)
+    assert "one byte" in _hint_for(lab04.dram_vs_mac, ratio / 4)
+
+
+# --- lab 05 ---------------------------------------------------------------------------------
+
+
+def test_lab05_resnet50_size_at_4_bits() -> None:
+    params = sum(p.numel() for p in _meta_model("resnet50").parameters())
+    assert params == 25_557_032
+    mib = params * 4 / 8 / 2**20
+    assert lab05.resnet50_4bit_size.check(mib).correct
+    assert "in bits" in _hint_for(lab05.resnet50_4bit_size, params * 4 / 2**20)
+    assert "at 8 bits" in _hint_for(lab05.resnet50_4bit_size, params / 2**20)
+    assert "1000^2" in _hint_for(lab05.resnet50_4bit_size, params * 4 / 8 / 1e6)
+
+
+def _largest_outputs_per_block(model: nn.Module, resolution: int) -> dict[int, int]:
+    """features block index -> elements of the largest tensor a layer of it returns."""
+    largest: dict[int, int] = {}
+
+    def record(index: int):
+        def hook(module, args, output) -> None:
+            largest[index] = max(largest.get(index, 0), output.numel())
+
+        return hook
+
+    for index, block in enumerate(model.features):
+        for layer in block.modules():
+            layer.register_forward_hook(record(index))
+    model(torch.empty(1, 3, resolution, resolution, device="meta"))
+    return largest
+
+
+def test_lab05_peak_block_writes_the_largest_tensor() -> None:
+    largest = _largest_outputs_per_block(_meta_model("mobilenet_v2"), 224)
+    biggest_block = max(largest, key=largest.get)
+    assert largest[biggest_block] == 96 * 112 * 112  # block 2 expands 16 -> 96 channels
+    assert lab05.peak_block.check(biggest_block).correct
+    assert "expands" in _hint_for(lab05.peak_block, 0)
+    assert "most channels" in _hint_for(lab05.peak_block, len(largest) - 1)
+
+
+def test_lab05_peak_activations_are_alike_although_weights_are_not() -> None:
+    prediction: Prediction = replace(lab05.peak_ratio)
+    assert prediction.measured == pytest.approx(1.0, abs=0.1)
+    assert "7.3 x the parameters" in prediction.question
+    assert prediction.predict(7.3).message.startswith("You predicted 7.3 x; measured: 1 x.")
+
+
+def test_lab05_flash_holds_two_4_bit_weights_per_byte() -> None:
+    assert lab05.flash_params.check(2 * 2**20).correct
+    assert "not 10^6" in _hint_for(lab05.flash_params, 2_000_000)
+    assert "bytes by bits" in _hint_for(lab05.flash_params, 2**20 / 4)
+    assert "one byte" in _hint_for(lab05.flash_params, 2**20)
+
+
+def _mobilenet_int8_peak_bytes(resolution: int) -> int:
+    """By hand: the input, and in block 2 its 16-channel input and two 96-channel tensors
+    (the 1x1 expansion and its batch norm) at half the resolution, one byte each."""
+    half = resolution // 2
+    return 3 * resolution**2 + (16 + 96 + 96) * half**2
+
+
+def test_lab05_sram_resolution_by_hand() -> None:
+    sram = 256 * 1024
+    fits = [r for r in range(32, 225, 16) if _mobilenet_int8_peak_bytes(r) <= sram]
+    assert fits[-1] == 64
+    assert lab05.sram_resolution.check(fits[-1]).correct
+    assert "area" in _hint_for(lab05.sram_resolution, 16)
+    assert "fp32" in _hint_for(lab05.sram_resolution, 32)
+    assert "just over 256 KiB" in _hint_for(lab05.sram_resolution, 80)
+    assert "too high" in _hint_for(lab05.sram_resolution, 224)

@@ -1,0 +1,176 @@
+"""Lab 04 (efficiency metrics): exercises and predictions, answers computed with widgets.core."""
+
+from __future__ import annotations
+
+import torch
+import torchvision
+from torch import nn
+
+from widgets.core.energy import ENERGY_TABLE, mac_energy_pj
+from widgets.core.latency import summarize
+from widgets.core.layers import layer_cost
+from widgets.core.profiler import profile
+from widgets.core.roofline import layer_traffic
+
+from . import Exercise, Mistake, Prediction, macs_for_flops
+
+# --- MACs vs FLOPs ------------------------------------------------------------------------
+
+FFN_TOKENS, FFN_IN, FFN_OUT = 128, 768, 3072  # the first FFN layer of BERT-base, 128 tokens
+
+_ffn = layer_cost(
+    "linear", input_shape=(1, FFN_TOKENS, FFN_IN), in_features=FFN_IN, out_features=FFN_OUT
+)
+_ffn_one_token = layer_cost(
+    "linear", input_shape=(1, FFN_IN), in_features=FFN_IN, out_features=FFN_OUT
+)
+
+ffn_flops = Exercise(
+    question=(
+        f"nn.Linear({FFN_IN}, {FFN_OUT}) runs on {FFN_TOKENS} tokens (input shape "
+        f"(1, {FFN_TOKENS}, {FFN_IN})). How many FLOPs does torch's FlopCounterMode report?"
+    ),
+    answer=_ffn.flops,
+    hint=(
+        f"Each of the {FFN_TOKENS} x {FFN_OUT} outputs is a dot product of length {FFN_IN}: "
+        "one multiply-accumulate per term, and FlopCounterMode counts a MAC as 2 FLOPs."
+    ),
+    mistakes=[
+        macs_for_flops(_ffn.flops),
+        Mistake(
+            _ffn.flops + _ffn.output_elements,
+            "FlopCounterMode counts the matrix multiply only: the bias add is not counted.",
+        ),
+        Mistake(_ffn_one_token.flops, f"That is for one token; the input has {FFN_TOKENS}."),
+    ],
+    unit="FLOPs",
+    tolerance=0,
+)
+
+# --- latency vs throughput ----------------------------------------------------------------
+
+SERVED_BATCH, SERVED_LATENCY_S = 32, 0.040
+
+served_throughput = Exercise(
+    question=(
+        f"A server runs batches of {SERVED_BATCH} images, and one batch takes "
+        f"{SERVED_LATENCY_S * 1e3:g} ms. What is its throughput, in images per second?"
+    ),
+    answer=summarize([SERVED_LATENCY_S], SERVED_LATENCY_S, batch=SERVED_BATCH).throughput,
+    hint="Throughput = samples per batch / seconds per batch.",
+    mistakes=[
+        Mistake(1 / SERVED_LATENCY_S, f"That is batches per second; each holds {SERVED_BATCH}."),
+        Mistake(
+            SERVED_BATCH / (SERVED_LATENCY_S * 1e3),
+            "That is images per millisecond: a second is 1000 ms.",
+        ),
+    ],
+    unit="images/s",
+)
+
+# --- FLOPs vs FLOP/s ----------------------------------------------------------------------
+
+RESNET_LATENCY_S = 0.050
+
+with torch.device("meta"):  # shapes only: no weights are allocated
+    _resnet50 = profile(torchvision.models.resnet50(weights=None), input_size=(1, 3, 224, 224))
+
+resnet_gflops = Exercise(
+    question=(
+        f"ResNet-50 does {_resnet50.macs / 1e9:.2f} G MACs per 224 x 224 image. If one image "
+        f"takes {RESNET_LATENCY_S * 1e3:g} ms, how many GFLOP/s (1e9 FLOP per second) did the "
+        "CPU achieve?"
+    ),
+    answer=_resnet50.flops / RESNET_LATENCY_S / 1e9,
+    hint="FLOP/s is work per time: FLOPs (2 per MAC) divided by seconds.",
+    mistakes=[
+        Mistake(
+            _resnet50.macs / RESNET_LATENCY_S / 1e9,
+            "That counts MACs per second: each MAC is 2 FLOPs.",
+        ),
+        Mistake(
+            _resnet50.flops / 1e9, "That is the work (GFLOP), not the speed: divide by the time."
+        ),
+        Mistake(
+            _resnet50.flops / (RESNET_LATENCY_S * 1e3) / 1e9,
+            "That divides by milliseconds: 50 ms = 0.05 s.",
+        ),
+    ],
+    unit="GFLOP/s",
+)
+
+# --- arithmetic intensity -----------------------------------------------------------------
+
+SQUARE_FEATURES = 1024
+LARGE_BATCH = 256
+
+
+def _linear_intensity(batch: int, bits: int = 32) -> tuple[float, float]:
+    """(FLOPs, bytes moved) of nn.Linear(SQUARE_FEATURES, SQUARE_FEATURES) at `batch`."""
+    with torch.device("meta"):
+        layer = nn.Linear(SQUARE_FEATURES, SQUARE_FEATURES)
+    prof = profile(layer, input_size=(batch, SQUARE_FEATURES), bits=bits)
+    ((row, moved),) = layer_traffic(prof)
+    return row.flops, moved
+
+
+_flops_1, _bytes_1 = _linear_intensity(batch=1)
+_flops_large, _bytes_large = _linear_intensity(batch=LARGE_BATCH)
+
+linear_intensity = Exercise(
+    question=(
+        f"What is the arithmetic intensity (FLOP per byte) of nn.Linear({SQUARE_FEATURES}, "
+        f"{SQUARE_FEATURES}) on one fp32 sample? Count the bytes that move once: weights, bias, "
+        "input and output."
+    ),
+    answer=_flops_1 / _bytes_1,
+    hint="Intensity = FLOPs / bytes; fp32 numbers take 4 bytes, and the weights dominate.",
+    mistakes=[
+        Mistake(_flops_1 / 2 / _bytes_1, "That counts MACs: intensity counts FLOPs, 2 per MAC."),
+        Mistake(_flops_1 / (8 * _bytes_1), "That divides by bits: intensity is FLOP per byte."),
+        Mistake(_flops_1 / (_bytes_1 / 4), "That counts numbers, not bytes: fp32 takes 4 bytes."),
+    ],
+    unit="FLOP/byte",
+)
+
+batch_intensity_gain = Prediction(
+    question=(
+        f"Run the same layer on a batch of {LARGE_BATCH} instead of 1. By what factor does its "
+        "arithmetic intensity grow?"
+    ),
+    measured=(_flops_large / _bytes_large) / (_flops_1 / _bytes_1),
+    explanation=(
+        f"The FLOPs grow {LARGE_BATCH} x, but the weights are read once per batch and only the "
+        "inputs and outputs grow with it, so the intensity grows a bit less. Batching moves a "
+        "layer to the right on the roofline, from memory-bound toward compute-bound."
+    ),
+    unit="x",
+)
+
+# --- energy: memory access vs arithmetic ----------------------------------------------------
+
+
+def _table_pj(operation: str, bits: int) -> float:
+    """Energy (pJ) of one entry of Horowitz's table."""
+    return next(c.energy_pj for c in ENERGY_TABLE if (c.operation, c.bits) == (operation, bits))
+
+
+_dram_word_pj = _table_pj("dram read", 32)
+
+dram_vs_mac = Exercise(
+    question=(
+        "In Horowitz's 45 nm table (ENERGY_TABLE), how many fp32 multiply-accumulates (one fp32 "
+        "multiply and one fp32 add) cost as much energy as reading one 32-bit word from DRAM?"
+    ),
+    answer=_dram_word_pj / mac_energy_pj(32),
+    hint="Divide the energy of the DRAM read by the energy of one MAC; a MAC is two operations.",
+    mistakes=[
+        Mistake(_dram_word_pj / _table_pj("fp mult", 32), "A MAC also has an add: count both."),
+        Mistake(_dram_word_pj / _table_pj("fp add", 32), "A MAC also has a multiply: count both."),
+        Mistake(
+            _dram_word_pj / 4 / mac_energy_pj(32),
+            "That is the energy of one byte from DRAM; the question reads a 32-bit word.",
+        ),
+    ],
+    unit="MACs",
+)
