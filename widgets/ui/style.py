@@ -42,6 +42,7 @@ MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.15, "top": 0.9, "wspace": 0.
 RC_PARAMS = {
     "font.size": 9,
     "axes.titlesize": 10,
+    "axes.titley": 1.0,  # a fixed title position: placing it automatically measures every label
     "axes.labelsize": 9,
     "xtick.labelsize": 8,
     "ytick.labelsize": 8,
