@@ -124,6 +124,34 @@ def test_lab04_dram_read_vs_mac_from_horowitz() -> None:
     assert "one byte" in _hint_for(lab04.dram_vs_mac, ratio / 4)
 
 
+def _leaf_traffic_elements(model: nn.Module, *inputs: torch.Tensor) -> int:
+    """Elements every leaf module reads and writes once: its input and its output."""
+    elements = 0
+
+    def count(module, args, output) -> None:
+        nonlocal elements
+        elements += args[0].numel() + output.numel()
+
+    for module in model.modules():
+        if next(module.children(), None) is None:
+            module.register_forward_hook(count)
+    model.eval()(*inputs)
+    return elements
+
+
+def test_lab04_memory_share_of_mobilenet_energy_by_hand() -> None:
+    model = _meta_model("mobilenet_v2")
+    image = torch.empty(1, 3, 224, 224, device="meta")
+    compute_pj = _flops(model, image) / 2 * (3.7 + 0.9)  # fp32 multiply + add per MAC
+    moved_bytes = 4 * (
+        sum(p.numel() for p in model.parameters()) + _leaf_traffic_elements(model, image)
+    )
+    memory_pj = moved_bytes * 640 / 4  # 640 pJ per 32-bit DRAM word
+    share = 100 * memory_pj / (memory_pj + compute_pj)
+    assert lab04.memory_energy_share.measured == pytest.approx(share)
+    assert 90 < share < 99
+
+
 # --- lab 05 ---------------------------------------------------------------------------------
 
 

@@ -6,10 +6,10 @@ import torch
 import torchvision
 from torch import nn
 
-from widgets.core.energy import ENERGY_TABLE, mac_energy_pj
+from widgets.core.energy import ENERGY_TABLE, estimate_energy, mac_energy_pj, pj_per_byte
 from widgets.core.latency import summarize
 from widgets.core.layers import layer_cost
-from widgets.core.profiler import profile
+from widgets.core.profiler import Profile, profile
 from widgets.core.roofline import layer_traffic
 
 from . import Exercise, Mistake, Prediction, macs_for_flops
@@ -72,8 +72,15 @@ served_throughput = Exercise(
 
 RESNET_LATENCY_S = 0.050
 
-with torch.device("meta"):  # shapes only: no weights are allocated
-    _resnet50 = profile(torchvision.models.resnet50(weights=None), input_size=(1, 3, 224, 224))
+
+def _profile_at_224(model_name: str) -> Profile:
+    """profile() of a torchvision model on one 224 x 224 image, built without weights."""
+    with torch.device("meta"):  # shapes only: no weights are allocated
+        model = getattr(torchvision.models, model_name)(weights=None)
+    return profile(model, input_size=(1, 3, 224, 224))
+
+
+_resnet50 = _profile_at_224("resnet50")
 
 resnet_gflops = Exercise(
     question=(
@@ -173,4 +180,22 @@ dram_vs_mac = Exercise(
         ),
     ],
     unit="MACs",
+)
+
+_mobilenet_v2 = _profile_at_224("mobilenet_v2")
+_mobilenet_energy = estimate_energy(_mobilenet_v2, memory="dram")
+
+memory_energy_share = Prediction(
+    question=(
+        "MobileNetV2 in fp32, with every weight and activation read from (or written to) DRAM "
+        "once per inference: what percentage of the energy of one inference goes to memory "
+        "traffic rather than to arithmetic?"
+    ),
+    measured=100 * _mobilenet_energy.memory_pj / _mobilenet_energy.total_pj,
+    explanation=(
+        f"Its {_mobilenet_v2.macs / 1e6:.0f} M MACs cost {mac_energy_pj(32):.1f} pJ each, but "
+        f"every byte from DRAM costs {pj_per_byte('dram'):.0f} pJ: moving data, not computing, dominates. Keeping data "
+        "on chip (SRAM) and using fewer bits are the big levers."
+    ),
+    unit="%",
 )
