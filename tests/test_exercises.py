@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 import widgets
 from widgets.exercises import (
@@ -24,6 +25,7 @@ from widgets.exercises import (
     bits_for_bytes,
     flops_for_macs,
     lab01,
+    lab03,
     macs_for_flops,
 )
 
@@ -157,7 +159,7 @@ def test_prediction_asks_first_then_reveals_and_remembers_the_first_guess() -> N
 
 # --- every exercise of labs 1-3 ---------------------------------------------------------------
 
-LAB_MODULES = [lab01]
+LAB_MODULES = [lab01, lab03]
 
 
 def _named(module, kind: type) -> list[tuple[str, object]]:
@@ -234,3 +236,56 @@ def test_lab01_dying_relu_answers_come_from_the_experiment() -> None:
     assert prediction.measured == measured > 0
     assert prediction.predict(None).status == "unanswered"
     assert prediction.predict(0).message.startswith(f"You predicted 0 units; measured: {measured}")
+
+
+def test_lab03_attention_params_count_like_torch() -> None:
+    attention = nn.MultiheadAttention(embed_dim=768, num_heads=12)
+    without_bias = nn.MultiheadAttention(embed_dim=768, num_heads=12, bias=False)
+    exercise = lab03.attention_params
+    assert exercise.check(_parameter_count(attention)).correct
+    assert "biases" in exercise.check(_parameter_count(without_bias)).message
+    qkv_only = attention.in_proj_weight.numel() + attention.in_proj_bias.numel()
+    assert "W_O" in exercise.check(qkv_only).message
+    assert "slice" in exercise.check(12 * _parameter_count(attention)).message
+
+
+def _encoder_macs(seq_len: int, d_model: int) -> tuple[int, int]:
+    """(attention MACs, all other MACs) of nn.TransformerEncoderLayer, counted by torch."""
+    heads = d_model // 64  # MACs do not depend on it
+    block = nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, batch_first=True, device="meta")
+    with FlopCounterMode(display=False) as counter:
+        block(torch.empty(1, seq_len, d_model, device="meta"))
+    total = counter.get_total_flops() // 2
+    attention = 2 * seq_len * seq_len * d_model  # QK^T and softmax·V
+    return attention, total - attention
+
+
+def test_lab03_crossover_is_where_torch_counts_equal_macs() -> None:
+    seq_len = round(lab03.attention_catches_up.answer)
+    attention, rest = _encoder_macs(seq_len, d_model=768)
+    assert attention == rest
+    assert lab03.attention_catches_up.check(seq_len).correct
+    ffn_only = 4 * 768  # attention 2 L d = FFN 2 d d_ff  ->  L = d_ff
+    assert "FFN alone" in lab03.attention_catches_up.check(ffn_only).message
+    assert "QKᵀ only" in lab03.attention_catches_up.check(2 * seq_len).message
+
+
+def test_lab03_kv_cache_counts_keys_and_values_of_every_layer() -> None:
+    layers, tokens, d_model, bytes_per_number = 12, 1024, 768, 2
+    mib = 2 * layers * tokens * d_model * bytes_per_number / 1024**2
+    exercise = lab03.kv_cache_mib
+    assert exercise.check(mib).correct
+    assert exercise.check(round(mib, 1)).correct
+    assert "bits" in exercise.check(8 * mib).message
+    assert "1024^2" in exercise.check(mib * 1024**2 / 1e6).message
+    assert "keys only" in exercise.check(mib / 2).message
+    assert "32 bits" in exercise.check(2 * mib).message
+
+
+def test_lab03_doubling_tokens_grows_macs_between_linear_and_quadratic() -> None:
+    prediction = replace(lab03.double_tokens)
+    short = sum(_encoder_macs(1024, d_model=512))
+    long = sum(_encoder_macs(2048, d_model=512))
+    assert 2 < prediction.measured == long / short < 4
+    assert prediction.predict(4).status == "revealed"
+    assert prediction.predict(long / short).correct
