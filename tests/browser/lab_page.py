@@ -1,0 +1,265 @@
+"""Drive a notebook in JupyterLab like a student: open it, Run All, move controls, read errors.
+
+Every wait is on a condition in the page (a prompt, an img src, a text), never a fixed sleep.
+An *explorer* is a widget view with a picture: `img.widget-image` (a PNG of a matplotlib
+figure), controls (sliders, dropdowns) and `.widget-html` readouts and message box.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from playwright.sync_api import Browser, Locator, Page, Playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+VIEWPORT = {"width": 1280, "height": 1000}
+
+OPEN_TIMEOUT_MS = 60_000  # JupyterLab's first load on 2 cores takes ~4 s
+RUN_ALL_TIMEOUT_MS = 300_000  # a lab may import torch and profile a few models
+UPDATE_TIMEOUT_MS = 30_000  # one redraw after moving a control
+
+WIDGET_VIEW = ".jp-OutputArea-output > .jupyter-widgets"  # the root of a displayed widget
+EXPLORER = f"{WIDGET_VIEW}:has(img.widget-image)"
+CONTROL = ", ".join([
+    ".widget-slider", ".widget-dropdown", ".widget-select", ".widget-toggle-buttons",
+    ".widget-radio", ".widget-checkbox", ".widget-text", ".widget-button",
+])  # fmt: skip
+# a control's description: beside it, or (for a checkbox) in the label around the box
+CONTROL_LABEL = "label.widget-label, label.widget-label-basic"
+STDERR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+ERROR_MIME_OUTPUT = '.jp-OutputArea-output[data-mime-type*="error"]'
+ERROR_OUTPUT = ", ".join([
+    f'{STDERR_OUTPUT}:has-text("Traceback")',  # JupyterLab 4 shows exceptions as stderr
+    ERROR_MIME_OUTPUT,
+    '.jp-OutputArea-output:has-text("Error displaying widget")',
+])  # fmt: skip
+
+# true once the notebook has a session: the toolbar then names its kernel
+KERNEL_CHOSEN_JS = (
+    "!['', 'No Kernel'].includes(document.querySelector('.jp-KernelName')?.innerText ?? '')"
+)
+KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status"
+# what a check can watch change in an explorer: JS functions of the explorer's root element
+PART_JS = {
+    # each redraw gives the image a new blob: URL
+    "image": "root => root.querySelector('img.widget-image')?.getAttribute('src') ?? ''",
+    "readout": """root => [...root.querySelectorAll('.widget-html-content')]
+                          .map(html => html.innerText).join('\\n')""",
+}
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Headless Debian Chromium (playwright's own browser download does not work here)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def click_menu(page: Page, menu: str, command: str) -> None:
+    """Click `menu` in the menu bar, then the item that runs JupyterLab `command`."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
+    page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+
+
+def open_notebook(page: Page, url: str) -> None:
+    """Load `url`, accept the default kernel if JupyterLab asks for one, wait for the notebook."""
+    page.goto(url)
+    # a notebook without kernelspec metadata gets a dialog asking for a kernel
+    page.wait_for_function(
+        f"() => document.querySelector('.jp-Dialog') || {KERNEL_CHOSEN_JS}", timeout=OPEN_TIMEOUT_MS
+    )
+    select_kernel = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if select_kernel.is_visible():
+        select_kernel.locator(".jp-mod-accept").click()
+    page.locator(".jp-NotebookPanel .jp-Notebook").wait_for(timeout=OPEN_TIMEOUT_MS)
+
+
+def run_all_cells(page: Page) -> None:
+    """Run > Run All Cells, then wait until every cell ran (or one failed) and widgets are drawn.
+
+    The run starts only once the kernel is up: a Run All sent while it is still starting can be
+    dropped. Run All marks each code cell [*] and the mark turns into [n] when the cell finishes;
+    after an error the rest of the queue is dropped, so an error output also ends the wait.
+    """
+    page.wait_for_function(
+        f"() => {KERNEL_STATUS_JS} === 'idle' && {KERNEL_CHOSEN_JS}",
+        timeout=OPEN_TIMEOUT_MS,
+    )
+    click_menu(page, "Run", "runmenu:run-all")
+    page.wait_for_function(
+        f"""() => {{
+            const prompts = [...document.querySelectorAll('.jp-CodeCell')]
+                .filter(cell => cell.querySelector('.cm-content')?.innerText.trim())
+                .map(cell => cell.querySelector('.jp-InputPrompt').textContent);
+            const failed = document.querySelector('{STDERR_OUTPUT}, {ERROR_MIME_OUTPUT}');
+            return {KERNEL_STATUS_JS} === 'idle' && !prompts.some(p => p.includes('*'))
+                && (failed || prompts.every(p => /\\[\\d+\\]/.test(p)));
+        }}""",
+        timeout=RUN_ALL_TIMEOUT_MS,
+    )
+    # a widget output is an empty placeholder until its model arrives and the view renders
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.jp-OutputArea-output:not([data-mime-type])')]
+            .every(output => output.querySelector('.jupyter-widgets')
+                          || output.textContent.includes('Error displaying widget'))""",
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+
+
+def toggle_log_console(page: Page) -> None:
+    """View > Show Log Console (it toggles): where widget callbacks print their tracebacks."""
+    click_menu(page, "View", "logconsole:open")
+
+
+def error_outputs(page: Page) -> list[str]:
+    """Text of every error in the notebook and its Log Console: tracebacks, widgets not shown.
+
+    Exceptions raised in widget callbacks (after Run All, when a control moves) go to the Log
+    Console, not to a cell, so it is opened for the look and closed again.
+    """
+    toggle_log_console(page)
+    page.locator(".jp-LogConsole").wait_for()
+    errors = page.locator(ERROR_OUTPUT).all_inner_texts()
+    toggle_log_console(page)
+    return errors
+
+
+def widget_views(page: Page) -> list[Locator]:
+    """Every displayed widget (the root view of each widget output), top to bottom."""
+    return page.locator(WIDGET_VIEW).all()
+
+
+def explorers(page: Page) -> list[Locator]:
+    """Every explorer (a widget view with an image), top to bottom."""
+    return page.locator(EXPLORER).all()
+
+
+def controls(explorer: Locator) -> list[Locator]:
+    """The explorer's controls (sliders, dropdowns, ...), top to bottom."""
+    return explorer.locator(CONTROL).all()
+
+
+def control(explorer: Locator, label: str) -> Locator:
+    """The control whose description (the label shown next to it) is exactly `label`."""
+    label_element = explorer.page.locator(
+        CONTROL_LABEL, has_text=re.compile(f"^{re.escape(label)}$")
+    )
+    return explorer.locator(CONTROL).filter(has=label_element)
+
+
+def sliders(explorer: Locator) -> list[Locator]:
+    """The explorer's sliders, top to bottom."""
+    return explorer.locator(".widget-slider").all()
+
+
+def read(explorer: Locator, part: str) -> str:
+    """The current state of `part` ("image" or "readout") of the explorer."""
+    return explorer.evaluate(PART_JS[part])
+
+
+def wait_for_change(explorer: Locator, part: str, before: str) -> str:
+    """Wait until `part` of the explorer differs from `before`; return its new state."""
+    try:
+        explorer.page.wait_for_function(
+            f"([root, before]) => ({PART_JS[part]})(root) !== before",
+            arg=[explorer.element_handle(), before],
+            timeout=UPDATE_TIMEOUT_MS,
+        )
+    except PlaywrightTimeoutError:
+        raise TimeoutError(f"the {part} did not change in {UPDATE_TIMEOUT_MS} ms") from None
+    return read(explorer, part)
+
+
+def wait_for_image(explorer: Locator) -> None:
+    """Wait until the explorer's picture is loaded and has pixels."""
+    explorer.page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0",
+        arg=explorer.locator("img.widget-image").first.element_handle(),
+        timeout=UPDATE_TIMEOUT_MS,
+    )
+
+
+def slider_key(slider: Locator) -> str:
+    """The arrow key that moves the slider's value: ArrowRight, or ArrowLeft at the maximum."""
+    handle = slider.locator(".noUi-handle").first
+    value, maximum = (float(handle.get_attribute(f"aria-value{a}")) for a in ("now", "max"))
+    return "ArrowLeft" if value >= maximum else "ArrowRight"
+
+
+@dataclass(frozen=True)
+class Press:
+    """Action on a control: focus it (a slider's handle, a dropdown) and press `key`.
+
+    This is how a keyboard user moves a noUiSlider: each arrow key is one step.
+    """
+
+    key: str
+
+    def __call__(self, control_element: Locator) -> None:
+        control_element.locator(".noUi-handle, select, input").first.press(self.key)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """Action on a dropdown, list or toggle buttons: choose the option whose text is `option`."""
+
+    option: str
+
+    def __call__(self, control_element: Locator) -> None:
+        select = control_element.locator("select")
+        if select.count():
+            select.select_option(label=self.option)
+        else:
+            control_element.get_by_role("button", name=self.option, exact=True).click()
+
+
+def step_slider(slider: Locator) -> None:
+    """Move the slider one step with the keyboard, in the direction where its value changes."""
+    Press(slider_key(slider))(slider)
+
+
+def save_screenshot(element: Locator, path: Path) -> Path:
+    """Save a PNG of `element` (e.g. an explorer) to `path`, creating its folder; return path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    element.scroll_into_view_if_needed()
+    element.screenshot(path=path, animations="disabled")
+    return path
+
+
+# Resolves to the time (ms) from the next keydown on `handle` to the first frame drawn after the
+# new picture loads: a MutationObserver sees the img src change, the 'load' event says the PNG
+# is decoded, and requestAnimationFrame waits for the frame that shows it.
+ARM_LATENCY_JS = """([handle, img, timeoutMs]) => ({ done: new Promise((resolve, reject) => {
+    let pressedAt = null;
+    handle.addEventListener('keydown', () => { pressedAt = performance.now(); },
+                            { once: true, capture: true });
+    const observer = new MutationObserver(() => {
+        if (pressedAt === null) return;
+        observer.disconnect();
+        img.addEventListener('load', () => requestAnimationFrame(
+            () => resolve(performance.now() - pressedAt)), { once: true });
+    });
+    observer.observe(img, { attributes: true, attributeFilter: ['src'] });
+    setTimeout(() => reject(new Error(`no new image within ${timeoutMs} ms`)), timeoutMs);
+}) })"""
+
+
+def slider_latencies_ms(explorer: Locator, slider: Locator, presses: int) -> list[float]:
+    """Press an arrow key on `slider` `presses` times; ms from each key to its new picture."""
+    handle = slider.locator(".noUi-handle").first
+    image = explorer.locator("img.widget-image").first
+    latencies = []
+    for _ in range(presses):
+        key = slider_key(slider)
+        probe = explorer.page.evaluate_handle(
+            ARM_LATENCY_JS, [handle.element_handle(), image.element_handle(), UPDATE_TIMEOUT_MS]
+        )
+        handle.press(key)
+        latencies.append(probe.evaluate("probe => probe.done"))
+        probe.dispose()
+    return latencies
