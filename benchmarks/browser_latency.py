@@ -1,0 +1,62 @@
+"""Slider-to-picture latency of every explorer, measured in a real browser (JupyterLab, Chromium).
+
+For each slider of each explorer in the given notebooks: press ArrowRight on its handle 30 times
+(ArrowLeft when at the maximum), each time timing in the page from the keydown to the first frame
+drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_LATENCY_JS). This is what a
+student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider.
+
+    .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
+    .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+
+from explorer_checks import run_notebook
+from lab_page import VIEWPORT, explorers, launch_chromium, slider_latencies_ms, sliders
+from lab_server import jupyter_lab
+from playwright.sync_api import sync_playwright
+
+
+def p50_p95(latencies_ms: list[float]) -> tuple[float, float]:
+    """Median and 95th percentile (ms)."""
+    percentiles = statistics.quantiles(latencies_ms, n=100, method="inclusive")
+    return percentiles[49], percentiles[94]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks with explorers")
+    parser.add_argument("--presses", type=int, default=30, help="key presses per slider")
+    args = parser.parse_args()
+    notebooks = [path.resolve() for path in args.notebooks]
+
+    print(f"{'notebook':28} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
+    folders = list(dict.fromkeys(path.parent for path in notebooks))
+    with jupyter_lab(folders) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for notebook in notebooks:
+            page = browser.new_page(viewport=VIEWPORT)
+            run_notebook(page, server.lab_url(f"{notebook.parent.name}/{notebook.name}"))
+            for index, explorer in enumerate(explorers(page)):
+                for slider in sliders(explorer):
+                    label = slider.locator("label.widget-label").inner_text()
+                    latencies = slider_latencies_ms(explorer, slider, args.presses)
+                    p50, p95 = p50_p95(latencies)
+                    print(
+                        f"{notebook.name:28} {index:8} {label:20} {len(latencies):3} "
+                        f"{p50:8.1f} {p95:8.1f}"
+                    )
+            page.close()
+            server.shutdown_kernels()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
