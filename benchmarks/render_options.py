@@ -164,19 +164,26 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=60)
     parser.add_argument("--dpi", type=int, default=100)
     args = parser.parse_args()
+    run_in_kernel(__file__, f"report({args.updates}, {args.dpi})")
 
+
+def run_in_kernel(script: str, call: str) -> None:
+    """Run `call`, e.g. "report(60)", with the functions of `script`, in a new IPython kernel.
+
+    The kernel's printed output is printed here.
+    """
     from jupyter_client.manager import start_new_kernel
 
     kernel, client = start_new_kernel(kernel_name="python3")
     try:
-        code = f"import runpy; runpy.run_path({__file__!r})['report']({args.updates}, {args.dpi})"
-        client.execute_interactive(code, output_hook=print_output, timeout=600)
+        code = f"import runpy; globals().update(runpy.run_path({script!r})); {call}"
+        client.execute_interactive(code, output_hook=_print_output, timeout=600)
     finally:
         client.stop_channels()
         kernel.shutdown_kernel(now=True)
 
 
-def print_output(message: dict) -> None:
+def _print_output(message: dict) -> None:
     content = message["content"]
     if message["msg_type"] == "stream":
         print(content["text"], end="")
