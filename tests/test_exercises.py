@@ -119,6 +119,8 @@ def test_named_answers_ignore_case_and_list_the_choices() -> None:
 def test_definition_errors_fail_at_definition() -> None:
     with pytest.raises(ValueError, match="within tolerance"):
         Exercise("q", 1000, "h", [Mistake(1005, "unreachable")], tolerance=0.01)
+    with pytest.raises(ValueError, match="earlier mistake"):
+        Exercise("q", 1000, "h", [Mistake(2000, "first"), Mistake(2000, "never shown")])
     with pytest.raises(ValueError, match="among the choices"):
         Exercise("q", "relu", "h", choices=("gelu", "tanh"))
 

@@ -154,9 +154,13 @@ class Exercise:
     def __post_init__(self) -> None:
         # a definition mistake (an unreachable hint, an answer not among the choices) fails at
         # import, so the tests that import every lab module catch it
-        for mistake in self.mistakes:
-            if self._matches(mistake.answer, self.answer):
-                raise ValueError(f"mistake {mistake.answer!r} is within tolerance of the answer")
+        for index, mistake in enumerate(self.mistakes):
+            earlier = [self.answer, *(m.answer for m in self.mistakes[:index])]
+            if any(self._matches(mistake.answer, value) for value in earlier):
+                raise ValueError(
+                    f"mistake {mistake.answer!r} is within tolerance of the answer or of an "
+                    "earlier mistake: its hint could never be shown"
+                )
         if self.choices and any(
             _normal(name) not in map(_normal, self.choices)
             for name in [self.answer, *(m.answer for m in self.mistakes)]
