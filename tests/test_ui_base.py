@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
-from widgets.ui.base import Explorer, format_readout, set_limits
+from widgets.core.validate import UnknownNameError
+from widgets.ui.base import Explorer, _describe, format_readout, log_limits, set_limits
 
 
 def control_settings(controls: dict[str, ipywidgets.ValueWidget]) -> st.SearchStrategy[dict]:
@@ -220,6 +221,43 @@ def test_displaying_shows_the_widget():
 )
 def test_format_readout(value, text):
     assert format_readout(value) == text
+
+
+class GroupedExplorer(PowerExplorer):
+    control_groups: ClassVar[dict[str, tuple[str, ...]]] = {"Curve": ("power", "scale")}
+
+
+def test_control_groups_are_titled_columns_then_the_rest():
+    ex = GroupedExplorer(hide=["scale"])
+    column, rest = ex.widget.children[0].children
+    assert column.children[0].value == "<b>Curve</b>"
+    assert column.children[1:] == (ex.controls["power"],)
+    assert rest is ex.controls["fixed_axes"]
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (ValueError("groups must divide 64"), "groups must divide 64"),
+        (KeyError("power"), "power"),  # not "'power'"
+        (
+            UnknownNameError("unknown kind 'x'; choose one of: 'y'"),
+            "unknown kind 'x'; choose one of: 'y'",
+        ),
+        (MemoryError(), "MemoryError"),
+        (ZeroDivisionError("division by zero"), "ZeroDivisionError: division by zero"),
+    ],
+)
+def test_error_messages_are_never_empty(error, message):
+    assert _describe(error) == message
+
+
+@pytest.mark.parametrize(
+    ("values", "limits"),
+    [([3e2, 7e6], (1e2, 1e7)), ([0, 5], (1, 10)), ([1000], (1e3, 1e4)), ([], (1, 10))],
+)
+def test_log_limits_are_powers_of_ten(values, limits):
+    assert log_limits(values) == limits
 
 
 _shared = PowerExplorer()
