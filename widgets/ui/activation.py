@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import ipywidgets
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from widgets.core.activations import ACTIVATIONS, Activation, DyingReluResult, dying_relu
 
@@ -63,7 +64,8 @@ class ActivationExplorer(Explorer):
         names = [(activation.display_name, name) for name, activation in ACTIVATIONS.items()]
         return {
             "activations": ipywidgets.SelectMultiple(
-                options=names, value=("relu", "leaky_relu", "gelu", "sigmoid"), rows=7
+                options=names, value=("relu", "leaky_relu", "gelu", "sigmoid"), rows=7,
+                description="activations",
             ),
             "show_derivative": ipywidgets.Checkbox(value=True, description="derivatives f'(x)"),
             "x_range": ipywidgets.FloatRangeSlider(
@@ -84,7 +86,7 @@ class ActivationExplorer(Explorer):
             ),
         }  # fmt: skip
 
-    def make_figure(self, figure) -> None:
+    def make_figure(self, figure: Figure) -> None:
         self.curves_ax, self.units_ax = figure.subplots(1, 2)
         self.curves_ax.set(xlabel="input x", ylabel="f(x), f'(x) (dashed)", title="Activations")
         self.curves_ax.axhline(0, color=style.GREY, linewidth=0.8)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import ipywidgets
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, StrMethodFormatter
 
 from widgets.core.layers import LayerCost, layer_cost
@@ -101,7 +102,7 @@ class LayerExplorer(Explorer):
             ),
         }
 
-    def make_figure(self, figure) -> None:
+    def make_figure(self, figure: Figure) -> None:
         self.bars_ax, self.sweep_ax = figure.subplots(1, 2, sharey=True)
         self.bars_ax.set(yscale="log", ylabel="count (batch of 1)", title="One forward pass")
         self.bars_ax.grid(axis="x", visible=False)
