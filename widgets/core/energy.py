@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .latency import si_scale
 from .profiler import Profile
 from .roofline import layer_traffic
-from .units import _three_digits, format_bytes, format_count
+from .units import format_bytes, format_count, three_digits
 from .validate import check_choice, check_number
 
 
@@ -93,7 +93,7 @@ class EnergyEstimate:
         return (
             f"{format_joules(self.total_pj)} per inference: "
             f"compute {format_joules(self.compute_pj)} ({format_count(macs)} MACs at {self.bits} "
-            f"bits, {_three_digits(self.mac_pj)} pJ each), memory "
+            f"bits, {three_digits(self.mac_pj)} pJ each), memory "
             f"{format_joules(self.memory_pj)} ({format_bytes(moved)} moved, {self.memory})"
         )
 
@@ -172,4 +172,4 @@ def format_joules(picojoules: float) -> str:
     """Energy with an SI prefix: 1.5e9 pJ -> '1.50 mJ'."""
     joules = picojoules * 1e-12
     scale, prefix = si_scale(joules)
-    return f"{_three_digits(joules * scale)} {prefix}J"
+    return f"{three_digits(joules * scale)} {prefix}J"

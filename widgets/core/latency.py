@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from . import profiler
-from .units import _three_digits, format_bytes
+from .units import format_bytes, three_digits
 from .validate import check_int, check_number, check_shape
 
 # A run may use at most this share of the free memory: the OS, the notebook and the allocator's
@@ -51,10 +51,10 @@ class Timing:
 
     def __str__(self) -> str:
         scale, prefix = si_scale(self.median_s)
-        p10, p90 = (_three_digits(t * scale) for t in (self.p10_s, self.p90_s))
+        p10, p90 = (three_digits(t * scale) for t in (self.p10_s, self.p90_s))
         return (
-            f"median {_three_digits(self.median_s * scale)} {prefix}s (p10 {p10}, p90 {p90}) "
-            f"over {self.runs} runs, {_three_digits(self.throughput)} samples/s, "
+            f"median {three_digits(self.median_s * scale)} {prefix}s (p10 {p10}, p90 {p90}) "
+            f"over {self.runs} runs, {three_digits(self.throughput)} samples/s, "
             f"{self.threads} thread{'s' if self.threads > 1 else ''}"
         )
 

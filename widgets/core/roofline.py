@@ -14,7 +14,7 @@ import torch
 
 from .latency import Timing, measure_latency, si_scale
 from .profiler import LayerRow, Profile
-from .units import BIT_WIDTHS, _three_digits
+from .units import BIT_WIDTHS, three_digits
 from .validate import check_choice, check_int, check_number
 
 MATMUL_SIZE = 2048  # n for the n x n fp32 matmul: 17 GFLOP, enough for the BLAS to reach its peak
@@ -45,8 +45,8 @@ class MachinePeaks:
 
     def __str__(self) -> str:
         return (
-            f"{_three_digits(self.gflops)} GFLOP/s, {_three_digits(self.bandwidth_gbs)} GB/s, "
-            f"ridge point {_three_digits(self.ridge_point)} FLOP/byte"
+            f"{three_digits(self.gflops)} GFLOP/s, {three_digits(self.bandwidth_gbs)} GB/s, "
+            f"ridge point {three_digits(self.ridge_point)} FLOP/byte"
         )
 
 
@@ -83,10 +83,10 @@ class AchievedPerformance:
     def __str__(self) -> str:
         scale, prefix = si_scale(self.seconds)
         return (
-            f"{_three_digits(self.flops / 1e9)} GFLOP in {_three_digits(self.seconds * scale)} "
+            f"{three_digits(self.flops / 1e9)} GFLOP in {three_digits(self.seconds * scale)} "
             f"{prefix}s: "
-            f"{_three_digits(self.gflops)} GFLOP/s, {self.percent_of_peak:.0f} % of the peak "
-            f"{_three_digits(self.peak_gflops)} GFLOP/s"
+            f"{three_digits(self.gflops)} GFLOP/s, {self.percent_of_peak:.0f} % of the peak "
+            f"{three_digits(self.peak_gflops)} GFLOP/s"
         )
 
 

@@ -25,7 +25,7 @@ def format_bytes(num_bytes: float) -> str:
         if abs(value) < 1024 or unit == "TiB":
             break
         value /= 1024
-    return f"{value:.0f} B" if unit == "B" else f"{_three_digits(value)} {unit}"
+    return f"{value:.0f} B" if unit == "B" else f"{three_digits(value)} {unit}"
 
 
 def format_count(count: float) -> str:
@@ -36,10 +36,10 @@ def format_count(count: float) -> str:
             break
         value /= 1000
     if unit == "":
-        return f"{value:.0f}" if value == int(value) else _three_digits(value)
-    return f"{_three_digits(value)} {unit}"
+        return f"{value:.0f}" if value == int(value) else three_digits(value)
+    return f"{three_digits(value)} {unit}"
 
 
-def _three_digits(value: float) -> str:
+def three_digits(value: float) -> str:
     """Three significant digits, keeping trailing zeros: 98 -> '98.0', 1.5 -> '1.50'."""
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:#.3g}"
