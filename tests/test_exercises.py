@@ -25,6 +25,7 @@ from widgets.exercises import (
     bits_for_bytes,
     flops_for_macs,
     lab01,
+    lab02,
     lab03,
     macs_for_flops,
 )
@@ -161,7 +162,7 @@ def test_prediction_asks_first_then_reveals_and_remembers_the_first_guess() -> N
 
 # --- every exercise of labs 1-3 ---------------------------------------------------------------
 
-LAB_MODULES = [lab01, lab03]
+LAB_MODULES = [lab01, lab02, lab03]
 
 
 def _named(module, kind: type) -> list[tuple[str, object]]:
@@ -251,21 +252,21 @@ def test_lab03_attention_params_count_like_torch() -> None:
     assert "slice" in exercise.check(12 * _parameter_count(attention)).message
 
 
-def _encoder_macs(seq_len: int, d_model: int) -> tuple[int, int]:
-    """(attention MACs, all other MACs) of nn.TransformerEncoderLayer, counted by torch."""
+def _encoder_macs(seq_len: int, d_model: int) -> int:
+    """MACs of nn.TransformerEncoderLayer (d_ff = 4 d_model) on seq_len tokens, counted by torch."""
     heads = d_model // 64  # MACs do not depend on it
     block = nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, batch_first=True, device="meta")
     with FlopCounterMode(display=False) as counter:
         block(torch.empty(1, seq_len, d_model, device="meta"))
-    total = counter.get_total_flops() // 2
-    attention = 2 * seq_len * seq_len * d_model  # QK^T and softmax·V
-    return attention, total - attention
+    return counter.get_total_flops() // 2
 
 
 def test_lab03_crossover_is_where_torch_counts_equal_macs() -> None:
-    seq_len = round(lab03.attention_catches_up.answer)
-    attention, rest = _encoder_macs(seq_len, d_model=768)
-    assert attention == rest
+    # torch's MACs are linear * L + quadratic * L^2: two lengths give both coefficients
+    one, two = _encoder_macs(1, d_model=768), _encoder_macs(2, d_model=768)
+    quadratic = (two - 2 * one) // 2
+    linear = one - quadratic
+    seq_len = linear / quadratic  # where quadratic * L^2 = linear * L
     assert lab03.attention_catches_up.check(seq_len).correct
     ffn_only = 4 * 768  # attention 2 L d = FFN 2 d d_ff  ->  L = d_ff
     assert "FFN alone" in lab03.attention_catches_up.check(ffn_only).message
@@ -286,8 +287,64 @@ def test_lab03_kv_cache_counts_keys_and_values_of_every_layer() -> None:
 
 def test_lab03_doubling_tokens_grows_macs_between_linear_and_quadratic() -> None:
     prediction = replace(lab03.double_tokens)
-    short = sum(_encoder_macs(1024, d_model=512))
-    long = sum(_encoder_macs(2048, d_model=512))
+    short = _encoder_macs(1024, d_model=512)
+    long = _encoder_macs(2048, d_model=512)
     assert 2 < prediction.measured == long / short < 4
     assert prediction.predict(4).status == "revealed"
     assert prediction.predict(long / short).correct
+
+
+def _torch_counts(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int]:
+    """(params, MACs) as torch counts them: parameters, and FlopCounterMode's FLOPs / 2."""
+    with FlopCounterMode(display=False) as counter:
+        module(torch.empty(input_shape, device="meta"))
+    return _parameter_count(module), counter.get_total_flops() // 2
+
+
+def _conv(*args, **kwargs) -> nn.Conv2d:
+    return nn.Conv2d(*args, **kwargs, device="meta")
+
+
+def test_lab02_conv_params_count_like_torch() -> None:
+    exercise = lab02.conv_params
+    assert exercise.check(_parameter_count(_conv(64, 128, 3))).correct
+    assert "bias" in exercise.check(_parameter_count(_conv(64, 128, 3, bias=False))).message
+    assert "3 x 3" in exercise.check(_parameter_count(_conv(64, 128, (3, 1)))).message
+    assert "all 64 input channels" in exercise.check(_parameter_count(_conv(1, 128, 3))).message
+
+
+def test_lab02_strided_and_dilated_macs_count_like_torch() -> None:
+    shape = (1, 64, 56, 56)
+    _, strided = _torch_counts(_conv(64, 128, 3, stride=2, padding=1), shape)
+    _, unstrided = _torch_counts(_conv(64, 128, 3, padding=1), shape)
+    assert lab02.strided_macs.check(strided).correct
+    assert "FLOP" in lab02.strided_macs.check(2 * strided).message
+    assert "stride 1" in lab02.strided_macs.check(unstrided).message
+    assert "Bias adds" in lab02.strided_macs.check(strided + 128 * 28 * 28).message
+
+    _, dilated = _torch_counts(_conv(64, 128, 3, padding=2, dilation=2), shape)
+    _, five_by_five = _torch_counts(_conv(64, 128, 5, padding=2), shape)
+    _, unpadded = _torch_counts(_conv(64, 128, 3, dilation=2), shape)
+    assert dilated == unstrided  # same weights, same output size: dilation is free
+    assert lab02.dilated_macs.check(dilated).correct
+    assert "adds no weights" in lab02.dilated_macs.check(five_by_five).message
+    assert "padding" in lab02.dilated_macs.check(unpadded).message
+
+
+def test_lab02_grouped_params_count_like_torch() -> None:
+    exercise = lab02.grouped_params
+    assert exercise.check(_parameter_count(_conv(128, 256, 3, groups=4))).correct
+    assert "without groups" in exercise.check(_parameter_count(_conv(128, 256, 3))).message
+    weights_only = _parameter_count(_conv(128, 256, 3, groups=4, bias=False))
+    assert "weights only" in exercise.check(weights_only).message
+
+
+def test_lab02_separable_saving_is_measured_with_torch() -> None:
+    shape = (1, 128, 28, 28)
+    _, standard = _torch_counts(_conv(128, 128, 3, padding=1), shape)
+    _, depthwise = _torch_counts(_conv(128, 128, 3, padding=1, groups=128), shape)
+    _, pointwise = _torch_counts(_conv(128, 128, 1), shape)
+    prediction = replace(lab02.separable_saving)
+    assert prediction.measured == pytest.approx(standard / (depthwise + pointwise))
+    assert prediction.predict(2).status == "revealed"
+    assert prediction.predict(9).correct  # within 10%: k^2 is the limit for many channels
