@@ -1,0 +1,170 @@
+"""RooflineExplorer (lab 4): which layers of a model wait on memory, and which on arithmetic?
+
+The roofs are this machine's, measured here once per session (widgets.core.roofline.machine_peaks:
+an fp32 matmul for the compute roof, a large copy for the memory roof, about 1 s). Each layer of
+a torchvision model (weights=None, profiled on the meta device) sits under the roofs at its
+arithmetic intensity: FLOPs / bytes of weights, inputs and outputs. The roofs are fp32 numbers;
+a lower bit width only shrinks the bytes a layer moves, and so moves it to the right.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import ipywidgets
+import numpy as np
+import torch
+import torchvision
+from torch import nn
+
+from widgets.core.profiler import Profile, profile
+from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
+
+from . import style
+from .base import Explorer, log_limits
+
+MODELS = ("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet", "vgg11")
+BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
+BITS = (32, 16, 8, 4)
+IMAGE = (3, 224, 224)  # channels, height, width of one input
+PEAKS_BUDGET_S = 1.0  # for measuring the roofs, once per session
+# FLOP/byte shown: every layer of every setting fits (0.5 to 9100), so the axes never change
+# and an update only redraws the points
+INTENSITY_LIMITS = (0.1, 1e4)
+
+
+@functools.cache
+def _meta_model(build: Callable[[], nn.Module]) -> nn.Module:
+    with torch.device("meta"):
+        return build()
+
+
+@functools.lru_cache(maxsize=128)
+def meta_profile(build: Callable[[], nn.Module], input_size: tuple[int, ...]) -> Profile:
+    """profile() of the model `build()` returns, built on the meta device (no weights); cached."""
+    return profile(_meta_model(build), input_size=input_size)
+
+
+@dataclass(frozen=True)
+class RooflineView:
+    """What the explorer shows for one setting."""
+
+    title: str
+    points: list[RooflinePoint]
+
+
+class RooflineExplorer(Explorer):
+    """This machine's roofline with one model's layers placed under it.
+
+    RooflineExplorer(model="mobilenet_v2", batch=1, peaks=MachinePeaks(100.0, 10.0))
+    Without `peaks`, the roofs are measured here (machine_peaks, once per session).
+    """
+
+    readout_labels: ClassVar[dict[str, str]] = {
+        "peak_gflops": "peak compute (GFLOP/s)",
+        "bandwidth_gbs": "memory bandwidth (GB/s)",
+        "ridge_point": "ridge point (FLOP/byte)",
+        "roofs": "roofs",
+        "layers": "layers (rows that compute or move data)",
+        "memory_bound_layers": "memory-bound layers (fraction)",
+        "memory_bound_macs": "MACs in memory-bound layers (fraction)",
+    }
+
+    def __init__(self, *, peaks: MachinePeaks | None = None, **values: Any) -> None:
+        """`peaks`: the roofs to use; by default measured here (about 1 s, once per session)."""
+        if peaks is not None and not isinstance(peaks, MachinePeaks):
+            raise TypeError(f"peaks must be a MachinePeaks or None, got {type(peaks).__name__}")
+        self.peaks = machine_peaks(budget_s=PEAKS_BUDGET_S) if peaks is None else peaks
+        super().__init__(**values)
+
+    def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
+        return {
+            "model": ipywidgets.Dropdown(options=MODELS, value="resnet18", description="model"),
+            "batch": ipywidgets.SelectionSlider(options=BATCHES, value=1, description="batch"),
+            "bits": ipywidgets.ToggleButtons(
+                options=[(f"{bits} bit", bits) for bits in BITS], description="bit width"
+            ),
+        }
+
+    def make_figure(self, figure) -> None:
+        peaks = self.peaks
+        ridge = peaks.ridge_point
+        low, high = INTENSITY_LIMITS
+        ax = self.ax = figure.add_subplot(
+            xscale="log",
+            yscale="log",
+            xlabel="arithmetic intensity (FLOP/byte)",
+            ylabel="attainable performance (GFLOP/s)",
+            xlim=INTENSITY_LIMITS,
+            ylim=log_limits([peaks.attainable_gflops(low), 10 * peaks.gflops]),  # room for text
+        )
+        ax.plot(
+            [low, ridge, high],
+            [peaks.attainable_gflops(low), peaks.gflops, peaks.gflops],
+            color=style.BLACK,
+            linewidth=1.2,
+        )
+        ax.axvline(ridge, color=style.GREY, linestyle=":", linewidth=1)
+        ax.annotate(
+            f"ridge point {ridge:.3g} FLOP/byte", (ridge, 0.03), xycoords=("data", "axes fraction"),
+            xytext=(3, 0), textcoords="offset points", rotation=90, color=style.GREY,
+        )  # fmt: skip
+        measured = "measured here" if peaks.matmul is not None else "given, not measured"
+        ax.text(
+            0.99, 0.98, f"roofs {measured}: {peaks}", transform=ax.transAxes, ha="right",
+            va="top", color=style.GREY, fontsize=8,
+        )  # fmt: skip
+        self.memory_points = ax.scatter(
+            [], [], color=style.MEMORY_COLOUR, alpha=0.7, label="memory-bound layer",
+            animated=True,
+        )  # fmt: skip
+        self.compute_points = ax.scatter(
+            [], [], color=style.MACS_COLOUR, alpha=0.7, label="compute-bound layer",
+            animated=True,
+        )  # fmt: skip
+        ax.legend(loc="upper left", title="marker area ∝ the layer's FLOPs")
+        self.title = ax.set_title("", animated=True)
+        self.no_flops_text = ax.text(
+            0.99, 0.91, "", transform=ax.transAxes, ha="right", va="top", color=style.GREY,
+            fontsize=8, animated=True,
+        )  # fmt: skip
+
+    def compute(self, model: str, batch: int, bits: int) -> RooflineView:
+        build = getattr(torchvision.models, model)
+        prof = meta_profile(build, (batch, *IMAGE))
+        return RooflineView(
+            title=f"{model}, batch {batch}, {bits}-bit weights and activations",
+            points=roofline(prof, self.peaks, bits=bits),
+        )
+
+    def summarize(self, view: RooflineView) -> dict[str, Any]:
+        memory_bound = [p for p in view.points if p.bound == "memory"]
+        return {
+            "peak_gflops": self.peaks.gflops,
+            "bandwidth_gbs": self.peaks.bandwidth_gbs,
+            "ridge_point": self.peaks.ridge_point,
+            "roofs": "measured here" if self.peaks.matmul is not None else "given",
+            "layers": len(view.points),
+            "memory_bound_layers": len(memory_bound) / len(view.points),
+            "memory_bound_macs": sum(p.flops for p in memory_bound)
+            / sum(p.flops for p in view.points),
+        }
+
+    def draw(self, view: RooflineView) -> None:
+        shown = [p for p in view.points if 0 < p.intensity < float("inf")]  # log axes
+        largest = max(p.flops for p in shown)
+        for scatter, bound in ((self.memory_points, "memory"), (self.compute_points, "compute")):
+            points = [p for p in shown if p.bound == bound]
+            offsets = [(p.intensity, p.attainable_gflops) for p in points]
+            scatter.set_offsets(np.array(offsets).reshape(-1, 2))
+            scatter.set_sizes([8 + 200 * p.flops / largest for p in points])
+        hidden = len(view.points) - len(shown)
+        self.no_flops_text.set_text(
+            f"{hidden} layers without FLOPs (ReLU, norm, pooling...) are memory-bound, not shown"
+            if hidden
+            else ""
+        )
+        self.title.set_text(view.title)
