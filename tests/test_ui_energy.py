@@ -1,0 +1,143 @@
+"""EnergyExplorer shows the Horowitz table and estimate_energy's split, on one figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from test_ui_base import control_settings
+
+import widgets
+from widgets.core.energy import ENERGY_TABLE, format_joules
+from widgets.core.units import format_bytes
+from widgets.ui.energy import ENERGY_LIMITS_PJ, WORKLOADS, EnergyExplorer
+
+
+@pytest.fixture(scope="module")
+def explorer() -> EnergyExplorer:
+    return EnergyExplorer()
+
+
+def core_estimate(workload: str, bits: int, memory: str):
+    """The core's answer, computed here from scratch."""
+    chosen = WORKLOADS[workload]
+    with torch.device("meta"):
+        model = chosen.build()
+    prof = widgets.profile(model, input_size=chosen.input_size)
+    return widgets.estimate_energy(prof, bits=bits, memory=memory)
+
+
+def bar_heights(ex: EnergyExplorer) -> list[float]:
+    return [bar.get_height() for bar in ex.bars]
+
+
+def test_readouts_and_bars_are_the_core_estimate():
+    ex = EnergyExplorer(workload="resnet18", bits=32, memory="dram")
+    estimate = core_estimate("resnet18", 32, "dram")
+    assert ex.message == ""
+    assert ex.readouts == {
+        "energy": format_joules(estimate.total_pj),
+        "arithmetic": format_joules(estimate.compute_pj),
+        "memory": format_joules(estimate.memory_pj),
+        "memory_fraction": estimate.memory_pj / estimate.total_pj,
+        "macs": 1_814_073_344,  # ResNet-18 at 224 x 224
+        "bytes_moved": format_bytes(sum(layer.bytes_moved for layer in estimate.layers)),
+        "mac_pj": 3.7 + 0.9,
+        "source": "Horowitz, ISSCC 2014, 45 nm",
+    }
+    assert bar_heights(ex) == [estimate.compute_pj, estimate.memory_pj]
+    assert ex.readouts["memory_fraction"] > 0.5  # from DRAM, memory costs more than arithmetic
+    assert ex.bar_texts[1].get_text() == f"{format_joules(estimate.memory_pj)}\n67%"
+    assert ex.title.get_text() == "ResNet-18, 224×224\nfp32, data in DRAM"
+    assert "energy numbers" in ex.widget.children[3].value
+
+
+def test_the_table_is_drawn_with_the_dram_gap():
+    ex = EnergyExplorer(bits=8)
+    assert [bar.get_width() for bar in ex.table_bars] == [c.energy_pj for c in ENERGY_TABLE]
+    labels = [label.get_text() for label in ex.table_ax.get_yticklabels()]
+    assert labels[:2] == ["int add (8 bit)", "int add (16 bit)"]
+    assert labels[-3:] == ["sram read (64 bit)", "dram read (32 bit)", "MAC (mult + add)"]
+    assert "DRAM read = 711× fp32 add" in [t.get_text() for t in ex.table_ax.texts]
+    assert ex.table_ax.get_title() == "One operation (Horowitz, ISSCC 2014, 45 nm)"
+    assert ex.mac_bar.get_width() == pytest.approx(0.2 + 0.03)  # int8 mult + add
+    assert ex.mac_text.get_text() == " 0.23 pJ (int8)"
+
+
+def test_memory_level_moves_the_marker_and_the_memory_bar():
+    ex = EnergyExplorer(workload="linear_batch_1", bits=16, memory="dram")
+    figure = ex.figure
+    dram_y = ex.data_marker.get_position()[1]
+    ex.set(memory="sram")
+    sram = core_estimate("linear_batch_1", 16, "sram")
+    assert ex.figure is figure
+    assert bar_heights(ex) == [sram.compute_pj, sram.memory_pj]
+    assert ex.data_marker.get_visible()
+    assert ex.data_marker.get_position()[1] == dram_y - 1  # the bar above
+    ex.set(memory="register")  # the floor: arithmetic only
+    assert bar_heights(ex) == [sram.compute_pj, 0.0]
+    assert ex.readouts["memory"] == format_joules(0.0)
+    assert ex.readouts["memory_fraction"] == 0.0
+    assert ex.readouts["energy"] == ex.readouts["arithmetic"] == format_joules(sram.compute_pj)
+    assert not ex.data_marker.get_visible()
+    assert ex.bar_texts[1].get_text() == "not counted:\nno table entry"
+
+
+def test_fewer_bits_cost_less_everywhere(explorer):
+    explorer.set(workload="conv", bits=32, memory="dram")
+    fp32 = bar_heights(explorer)
+    explorer.set(bits=8)
+    int8 = bar_heights(explorer)
+    assert int8[0] < fp32[0] / 10  # an int8 MAC is 20x cheaper than an fp32 one
+    assert int8[1] == fp32[1] / 4  # a quarter of the bytes
+
+
+def test_updates_redraw_only_what_changed(monkeypatch):
+    ex = EnergyExplorer()
+    full_draws = []
+    draw = ex._canvas.draw
+    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    ex.set(workload="conv", bits=8, memory="register")
+    ex.set(workload="mobilenet_v2", bits=32, memory="dram")
+    assert full_draws == []  # fixed axes: blitting only
+    fresh = EnergyExplorer(workload="mobilenet_v2", bits=32, memory="dram")
+    assert bytes(ex._image.value) == bytes(fresh._image.value)  # the same pixels as a full draw
+
+
+def test_every_setting_fits_the_fixed_axes():
+    low, high = ENERGY_LIMITS_PJ
+    for workload in WORKLOADS:
+        for bits in (32, 8):
+            estimate = core_estimate(workload, bits, "dram")
+            assert low <= core_estimate(workload, bits, "sram").memory_pj, workload
+            assert low <= estimate.compute_pj and estimate.memory_pj <= high, workload
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "match"),
+    [
+        ({"bits": 4}, ValueError, "unknown bits 4; choose one of: 32, 16, 8"),
+        ({"memory": "hbm"}, ValueError, "unknown memory 'hbm'; choose one of: 'register'"),
+        ({"workload": "gpt"}, KeyError, "unknown workload 'gpt'; choose one of: 'linear_batch_1'"),
+    ],
+)
+def test_bad_values_name_the_parameter_and_keep_the_view(explorer, values, error, match):
+    readouts, heights = explorer.readouts, bar_heights(explorer)
+    with pytest.raises(error, match=match):
+        explorer.set(**values)
+    assert explorer.readouts == readouts
+    assert np.array_equal(bar_heights(explorer), heights)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=control_settings(EnergyExplorer().controls))
+def test_random_settings_never_raise(explorer, values):
+    figure = explorer.figure
+    explorer.set(**values)
+    assert explorer.figure is figure
+    assert explorer.message == ""
+    memory_share = explorer.readouts["memory_fraction"]
+    assert memory_share == 0 if values["memory"] == "register" else 0 < memory_share < 1

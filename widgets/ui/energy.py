@@ -1,0 +1,204 @@
+"""EnergyExplorer (lab 4): reading a number from DRAM costs far more than computing with it.
+
+Left: the energy of single operations and memory reads on a 45 nm chip (M. Horowitz, ISSCC 2014;
+widgets.core.energy.ENERGY_TABLE), with the energy of one multiply-accumulate at the chosen bit
+width. Right: one inference of a layer or a model (profiled on the meta device), split into
+arithmetic and memory traffic by widgets.core.energy.estimate_energy. Data in registers is the
+best case: the table has no register-file number, so no memory energy is counted at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import ipywidgets
+import torchvision
+from torch import nn
+
+from widgets.core.energy import ENERGY_TABLE, EnergyEstimate, estimate_energy, format_joules
+from widgets.core.units import format_bytes
+
+from . import style
+from .base import Explorer
+from .roofline import meta_profile
+
+SOURCE = "Horowitz, ISSCC 2014, 45 nm"
+MEMORY_LEVELS = {"register": "registers", "sram": "SRAM", "dram": "DRAM"}
+BITS = {32: "fp32", 16: "fp16", 8: "int8"}
+# pJ per inference shown: every workload at every setting fits (5e5 to 3e10 pJ), so the axes
+# never change and an update only redraws the bars
+ENERGY_LIMITS_PJ = (1e5, 1e11)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A layer or model, built on the meta device, and the input of one inference."""
+
+    label: str
+    build: Callable[[], nn.Module]
+    input_size: tuple[int, ...]
+
+
+_LINEAR = functools.partial(nn.Linear, 4096, 4096)
+WORKLOADS = {
+    "linear_batch_1": Workload("Linear 4096 → 4096, batch 1", _LINEAR, (1, 4096)),
+    "linear_batch_64": Workload("Linear 4096 → 4096, batch 64", _LINEAR, (64, 4096)),
+    "conv": Workload(
+        "Conv 3×3, 64 → 64, 56×56",
+        functools.partial(nn.Conv2d, 64, 64, 3, padding=1),
+        (1, 64, 56, 56),
+    ),
+    "resnet18": Workload("ResNet-18, 224×224", torchvision.models.resnet18, (1, 3, 224, 224)),
+    "mobilenet_v2": Workload(
+        "MobileNetV2, 224×224", torchvision.models.mobilenet_v2, (1, 3, 224, 224)
+    ),
+}
+
+
+@dataclass(frozen=True)
+class EnergyView:
+    """What the explorer shows for one setting. Energies in picojoules."""
+
+    title: str
+    memory: str  # where data lives: a key of MEMORY_LEVELS
+    estimate: EnergyEstimate  # from SRAM when data lives in registers
+    memory_pj: float  # the estimate's, or 0 when data lives in registers
+
+    @property
+    def total_pj(self) -> float:
+        return self.estimate.compute_pj + self.memory_pj
+
+
+def _table_pj(operation: str, bits: int) -> float:
+    return next(c.energy_pj for c in ENERGY_TABLE if (c.operation, c.bits) == (operation, bits))
+
+
+class EnergyExplorer(Explorer):
+    """Energy per operation on a 45 nm chip, and of one inference: arithmetic vs memory.
+
+    EnergyExplorer(workload="resnet18", bits=8, memory="dram")
+    """
+
+    readout_labels: ClassVar[dict[str, str]] = {
+        "energy": "energy per inference",
+        "arithmetic": "arithmetic (MACs)",
+        "memory": "memory (reads and writes)",
+        "memory_fraction": "memory share of the energy",
+        "macs": "MACs",
+        "bytes_moved": "bytes moved",
+        "mac_pj": "one MAC (pJ)",
+        "source": "energy numbers",
+    }
+
+    def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
+        return {
+            "workload": ipywidgets.Dropdown(
+                options=[(w.label, name) for name, w in WORKLOADS.items()],
+                value="resnet18",
+                description="layer or model",
+            ),
+            "bits": ipywidgets.ToggleButtons(
+                options=[(label, bits) for bits, label in BITS.items()], description="bit width"
+            ),
+            "memory": ipywidgets.ToggleButtons(
+                options=[(label, name) for name, label in MEMORY_LEVELS.items()],
+                value="dram",
+                description="data lives in",
+            ),
+        }
+
+    def make_figure(self, figure) -> None:
+        figure.subplots_adjust(left=0.16, top=0.86, wspace=0.4)  # room for labels, 2-line title
+        self.table_ax, self.split_ax = figure.subplots(1, 2, width_ratios=(1.2, 1))
+        self._make_table(self.table_ax)
+
+        ax = self.split_ax
+        ax.set(yscale="log", ylim=ENERGY_LIMITS_PJ, ylabel="energy per inference (pJ)")
+        self.bars = ax.bar(
+            ["arithmetic", "memory"], [1, 1], color=[style.ENERGY_COLOUR, style.MEMORY_COLOUR],
+            animated=True,
+        )  # fmt: skip
+        self.bar_texts = [
+            ax.text(bar.get_x() + bar.get_width() / 2, 1, "", ha="center", va="bottom",
+                    animated=True)
+            for bar in self.bars
+        ]  # fmt: skip
+        self.title = ax.set_title("", animated=True)
+
+    def _make_table(self, ax) -> None:
+        """Bars of ENERGY_TABLE (they never change), one MAC at the chosen width, a data marker."""
+        labels = [f"{c.operation} ({c.bits} bit)" for c in ENERGY_TABLE]
+        colours = [
+            style.MEMORY_COLOUR if c.operation.endswith("read") else style.ENERGY_COLOUR
+            for c in ENERGY_TABLE
+        ]
+        self.table_bars = ax.barh(labels, [c.energy_pj for c in ENERGY_TABLE], color=colours)
+        (self.mac_bar,) = ax.barh(["MAC (mult + add)"], [1], color=style.BLACK, animated=True)
+        self.mac_text = ax.text(0, 0, "", va="center", animated=True)
+        self.data_marker = ax.text(0, 0, "◀ your data", va="center", animated=True)
+        ax.invert_yaxis()  # the table's order, top to bottom
+        ax.set(xscale="log", xlim=(0.01, 1e4), xlabel="energy per operation (pJ)")
+        ax.set_title(f"One operation ({SOURCE})")
+        ratio = _table_pj("dram read", 32) / _table_pj("fp add", 32)
+        ax.text(
+            0.98, 0.97, f"DRAM read = {ratio:.0f}× fp32 add", transform=ax.transAxes,
+            ha="right", va="top", fontweight="bold",
+        )  # fmt: skip
+
+    def compute(self, workload: str, bits: int, memory: str) -> EnergyView:
+        chosen = WORKLOADS[workload]
+        estimate = estimate_energy(
+            meta_profile(chosen.build, chosen.input_size),
+            bits=bits,
+            memory="sram" if memory == "register" else memory,
+        )
+        return EnergyView(
+            title=f"{chosen.label}\n{BITS[bits]}, data in {MEMORY_LEVELS[memory]}",
+            memory=memory,
+            estimate=estimate,
+            memory_pj=0.0 if memory == "register" else estimate.memory_pj,
+        )
+
+    def summarize(self, view: EnergyView) -> dict[str, Any]:
+        estimate = view.estimate
+        return {
+            "energy": format_joules(view.total_pj),
+            "arithmetic": format_joules(estimate.compute_pj),
+            "memory": format_joules(view.memory_pj),
+            "memory_fraction": view.memory_pj / view.total_pj,
+            "macs": sum(layer.macs for layer in estimate.layers),
+            "bytes_moved": format_bytes(sum(layer.bytes_moved for layer in estimate.layers)),
+            "mac_pj": estimate.mac_pj,
+            "source": SOURCE,
+        }
+
+    def draw(self, view: EnergyView) -> None:
+        mac_pj = view.estimate.mac_pj
+        self.mac_bar.set_width(mac_pj)
+        self.mac_text.set_position(_right_of(self.mac_bar))
+        self.mac_text.set_text(f" {mac_pj:.3g} pJ ({BITS[view.estimate.bits]})")
+        reads = [
+            bar
+            for bar, cost in zip(self.table_bars, ENERGY_TABLE, strict=True)
+            if cost.operation == f"{view.memory} read"
+        ]
+        self.data_marker.set_visible(bool(reads))  # registers have no bar
+        for read in reads:
+            self.data_marker.set_position(_right_of(read))
+
+        self.title.set_text(view.title)
+        energies = (view.estimate.compute_pj, view.memory_pj)
+        for bar, text, energy in zip(self.bars, self.bar_texts, energies, strict=True):
+            bar.set_height(energy)
+            text.set_y(max(energy, ENERGY_LIMITS_PJ[0]))
+            text.set_text(f"{format_joules(energy)}\n{energy / view.total_pj:.0%}")
+        if view.memory == "register":
+            self.bar_texts[1].set_text("not counted:\nno table entry")
+
+
+def _right_of(bar) -> tuple[float, float]:
+    """Where text just right of a horizontal bar goes, on a log x axis."""
+    return bar.get_width() * 1.2, bar.get_y() + bar.get_height() / 2
