@@ -1,0 +1,182 @@
+"""MemoryExplorer shows what widgets.core.profiler measures, on one figure."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from test_ui_base import control_settings
+from torch.testing import assert_close
+
+from widgets.core.profiler import profile
+from widgets.core.units import format_bytes
+from widgets.ui import memory
+from widgets.ui.memory import Y_LIMITS, MemoryExplorer, build_model
+
+
+@pytest.fixture(scope="module")
+def explorer() -> MemoryExplorer:
+    return MemoryExplorer()
+
+
+def core_rows(model, resolution=224, batch=1, bits=32, activation_bits=32):
+    prof = profile(
+        build_model(model),
+        input_size=(batch, 3, resolution, resolution),
+        bits=bits,
+        activation_bits=activation_bits,
+    )
+    return prof, [row for row in prof.layers if row.params or row.activation_bytes]
+
+
+def bar_heights(bars) -> torch.Tensor:
+    """The top of each bar: the second corner of each closed 4-corner polygon in the path."""
+    corners = torch.from_numpy(bars.get_path().vertices).reshape(-1, 5, 2)
+    return corners[:, 1, 1]
+
+
+def floats(values) -> torch.Tensor:
+    return torch.tensor([float(v) for v in values], dtype=torch.float64)
+
+
+def test_readouts_are_the_profile():
+    ex = MemoryExplorer(model="resnet18", resolution=64, batch=4, weight_bits=8, activation_bits=16)
+    prof, rows = core_rows("resnet18", 64, 4, bits=8, activation_bits=16)
+    quarter = len(rows) // 4
+    early = sum(row.activation_bytes for row in rows[:quarter])
+    peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
+    assert ex.message == ""
+    assert ex.readouts == {
+        "model_size": format_bytes(prof.weight_bytes),
+        "params": prof.params,
+        "peak_activation": format_bytes(prof.peak_activation_bytes),
+        "peak_layer": f"{prof.peak_layer} ({rows[peak_row].kind}), "
+        f"layer {peak_row + 1} of {len(rows)}",
+        "early_share": pytest.approx(early / sum(row.activation_bytes for row in rows)),
+        "activations_allocated": format_bytes(prof.activation_bytes),
+    }
+    assert ex.readouts["params"] == 11_689_512
+    assert ex.readouts["model_size"] == "11.1 MiB"  # 11,689,512 bytes at 8 bit
+
+
+def test_bars_curve_and_peak_are_the_profile_rows():
+    ex = MemoryExplorer(model="resnet50", batch=2)
+    prof, rows = core_rows("resnet50", batch=2)
+    visible = lambda values: floats(max(v, Y_LIMITS[0]) for v in values)  # noqa: E731
+    assert_close(bar_heights(ex.weight_bars), visible(row.weight_bytes for row in rows))
+    assert_close(bar_heights(ex.activation_bars), visible(row.activation_bytes for row in rows))
+    assert_close(
+        floats(ex.live_line.get_ydata()), floats(row.live_activation_bytes for row in rows)
+    )
+    assert list(ex.live_line.get_xdata()) == list(range(len(rows)))
+    peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
+    assert list(ex.peak_marker.get_xdata()) == [peak_row]
+    assert list(ex.peak_marker.get_ydata()) == [prof.peak_activation_bytes]
+    assert ex.early_span.get_width() == len(rows) // 4
+    assert ex.ax.get_xlim() == (-1, len(rows))
+
+
+@pytest.mark.parametrize("model", ["resnet18", "vgg16", "mobilenet_v2", "efficientnet_b0"])
+def test_cnns_allocate_most_activation_memory_in_their_first_layers(model):
+    ex = MemoryExplorer(model=model)
+    assert ex.readouts["early_share"] > 0.5
+    weights = bar_heights(ex.weight_bars)
+    quarter = len(weights) // 4
+    assert weights[-quarter:].sum() > 10 * weights[:quarter].sum()
+
+
+def test_a_vision_transformer_spreads_its_activations():
+    ex = MemoryExplorer(model="vit_b_16")
+    assert ex.readouts["early_share"] < 0.3  # every encoder layer sees the same 197 tokens
+
+
+def test_batch_scales_activations_not_weights_with_a_fast_redraw(monkeypatch):
+    ex = MemoryExplorer(model="resnet18")
+    figure, weights = ex.figure, bar_heights(ex.weight_bars)
+    activations, readouts = bar_heights(ex.activation_bars), ex.readouts
+    full_draws = []
+    draw = ex._canvas.draw
+    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    ex.set(batch=8)
+    assert ex.figure is figure
+    assert full_draws == []  # the axes did not change: only the bars were redrawn
+    assert torch.equal(bar_heights(ex.weight_bars), weights)
+    assert_close(bar_heights(ex.activation_bars), activations * 8)
+    assert ex.readouts["model_size"] == readouts["model_size"]
+    assert ex.readouts["peak_activation"] != readouts["peak_activation"]
+
+
+def test_a_new_model_keeps_the_figure(explorer):
+    explorer.set(model="alexnet", resolution=224, batch=1)
+    figure, rows = explorer.figure, len(explorer.live_line.get_xdata())
+    explorer.set(model="mobilenet_v3_large")
+    assert explorer.figure is figure and explorer.message == ""
+    assert len(explorer.live_line.get_xdata()) > 100 > rows
+    assert explorer.ax.get_xlim()[1] == len(explorer.live_line.get_xdata())
+
+
+@pytest.mark.parametrize(
+    ("model", "resolution"), [("vit_b_16", 256), ("alexnet", 32), ("vit_b_16", 32)]
+)
+def test_a_size_the_model_cannot_take_names_the_resolution(model, resolution):
+    ex = MemoryExplorer(model="resnet18")
+    readouts, heights = ex.readouts, bar_heights(ex.activation_bars)
+    ex.set(model=model, resolution=resolution)
+    assert ex.message.startswith(f"resolution {resolution} does not work for {model}: ")
+    assert ex.readouts == readouts
+    assert torch.equal(bar_heights(ex.activation_bars), heights)
+
+
+@pytest.mark.parametrize(("total_gib", "fits"), [(8, False), (1024, True)])
+def test_huge_settings_say_whether_they_fit_in_memory(monkeypatch, total_gib, fits):
+    total = total_gib * 1024**3
+    monkeypatch.setattr(memory.psutil, "virtual_memory", lambda: types.SimpleNamespace(total=total))
+    ex = MemoryExplorer(model="vgg16", batch=256, resolution=512)
+    prof, _ = core_rows("vgg16", 512, 256)
+    assert prof.peak_activation_bytes > 30 * 1024**3  # no memory was used to find out
+    note = f": would not fit in this machine's memory ({format_bytes(total)})"
+    expected = format_bytes(prof.peak_activation_bytes) + ("" if fits else note)
+    assert ex.readouts["peak_activation"] == expected
+    assert expected.startswith("32.8 GiB")
+
+
+def test_models_are_built_once_on_the_meta_device():
+    model = build_model("resnet18")
+    assert build_model("resnet18") is model
+    assert next(model.parameters()).device.type == "meta"
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        ({"model": "resnet152"}, "unknown model 'resnet152'"),
+        ({"batch": 3}, "unknown batch 3"),
+        ({"resolution": 1024}, "resolution must be between 32 and 512"),
+    ],
+)
+def test_values_outside_the_controls_raise(explorer, values, match):
+    with pytest.raises(ValueError, match=match):
+        explorer.set(**values)
+
+
+# 100 settings, not 200: nearly every one is a new model, so a new profile (~40 ms) and a full
+# redraw of the figure (~35 ms); 200 would not fit the file's time budget.
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(values=control_settings(MemoryExplorer().controls))
+def test_random_settings_never_raise(explorer, values):
+    figure = explorer.figure
+    explorer.set(**values)
+    assert explorer.figure is figure
+    assert isinstance(explorer.message, str)
+    model, resolution = values["model"], values["resolution"]
+    # torchvision's ViT takes 224 x 224 only; alexnet's pooling needs at least 64 x 64
+    invalid = (model == "vit_b_16" and resolution != 224) or (
+        model == "alexnet" and resolution < 64
+    )
+    assert (explorer.message != "") == invalid
+    if invalid:
+        assert explorer.message.startswith(f"resolution {resolution} does not work for {model}")
