@@ -84,7 +84,7 @@ class MemoryExplorer(Explorer):
         return {
             "model": ipywidgets.Dropdown(options=MODELS, value="resnet18", description="model"),
             "resolution": ipywidgets.IntSlider(
-                value=224, min=32, max=512, step=32, description="resolution (pixels)"
+                value=224, min=32, max=512, step=16, description="resolution (pixels)"
             ),
             "batch": ipywidgets.SelectionSlider(options=BATCHES, value=1, description="batch"),
             "weight_bits": _bits_buttons("weights"),
