@@ -193,7 +193,7 @@ class Exercise:
         exact = _format(self.answer, self.unit)
         if self.choices or given == self.answer:
             return f"Correct: {exact}."
-        return f"Correct (within {self.tolerance:.0%}): the exact value is {exact}."
+        return f"Correct (within {self.tolerance * 100:g}%): the exact value is {exact}."
 
 
 @dataclass
