@@ -11,9 +11,9 @@ Usage: python benchmarks/widget_update.py [--changes 50]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from render_options import TIMES_ALIGN, TIMES_HEADER, run_in_kernel, time_updates
 
 import widgets
 
@@ -40,27 +40,32 @@ def slider_values(control, changes: int) -> list:
 
 def report(changes: int) -> None:
     """Print a markdown table of update times; call this inside a kernel."""
-    print("| explorer | control moved | updates | p50 ms | p95 ms | messages |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(f"| explorer | control moved | updates | {TIMES_HEADER} | messages |")
+    print(f"|---|---|---:|{TIMES_ALIGN}|---:|")
     for name, control_name in CASES:
-        explorer = getattr(widgets, name)()
-        control = explorer.controls[control_name]
-        times, messages = [], 0
-        for value in slider_values(control, changes):
-            start = time.perf_counter()
-            control.value = value
-            times.append((time.perf_counter() - start) * 1e3)
-            messages += explorer.message != ""
-        p50, p95 = np.percentile(times, [50, 95])
-        print(f"| {name} | {control_name} | {len(times)} | {p50:.1f} | {p95:.1f} | {messages} |")
+        print(time_case(name, control_name, changes))
+
+
+def time_case(name: str, control_name: str, changes: int) -> str:
+    """One table row: move the control of a new explorer across its range."""
+    explorer = getattr(widgets, name)()
+    control = explorer.controls[control_name]
+    values = slider_values(control, changes)
+    messages = []
+
+    def move(value) -> None:
+        control.value = value
+        messages.append(explorer.message)
+
+    times = time_updates(move, values)
+    shown = sum(message != "" for message in messages)
+    return f"| {name} | {control_name} | {len(values)} | {times} | {shown} |"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=50)
     args = parser.parse_args()
-    from render_options import run_in_kernel  # next to this script; not needed in the kernel
-
     run_in_kernel(__file__, f"report({args.changes})")
 
 

@@ -6,6 +6,7 @@ the real explorers.
 
 from __future__ import annotations
 
+import io
 from typing import ClassVar
 
 import ipywidgets
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
+from PIL import Image
 
 from widgets.core.validate import UnknownNameError
 from widgets.ui.base import Explorer, _describe, format_readout, log_limits, set_limits
@@ -161,6 +163,12 @@ def test_fast_redraw_gives_the_same_pixels_as_a_full_draw(monkeypatch):
     ex.set(fixed_axes=False)  # new axis limits: full draw
     assert full_draws == [1]
     assert png(ex) == png(PowerExplorer(power=3, fixed_axes=False))
+
+
+def test_png_holds_exactly_the_figure_pixels():
+    ex = PowerExplorer(power=3)
+    decoded = np.asarray(Image.open(io.BytesIO(png(ex))))
+    assert_array_equal(decoded, np.asarray(ex._canvas.buffer_rgba()))
 
 
 def test_hide_keeps_the_control_but_does_not_show_it():

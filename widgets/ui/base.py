@@ -47,18 +47,19 @@ from __future__ import annotations
 
 import functools
 import html
-import io
 import math
 import numbers
+import struct
+import zlib
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
 import ipywidgets
 import matplotlib
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 from traitlets import TraitError
 
 from widgets.core.units import format_count
@@ -199,11 +200,7 @@ class Explorer:
             self._canvas.restore_region(self._background)
         for artist in self._animated:
             self.figure.draw_artist(artist)
-        width, height = self._canvas.get_width_height(physical=True)
-        pixels = Image.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba())
-        png = io.BytesIO()
-        pixels.save(png, format="png", compress_level=1)  # fastest zlib level; ~30 KiB
-        return png.getvalue()
+        return png_bytes(np.asarray(self._canvas.buffer_rgba()))
 
     # --- showing text ----------------------------------------------------------------------
 
@@ -240,6 +237,31 @@ def format_readout(value: Any) -> str:
     if isinstance(value, tuple):
         return " × ".join(format_readout(v) for v in value)
     return str(value)
+
+
+def png_bytes(rgba: np.ndarray) -> bytes:
+    """A PNG file of an (height, width, 4) uint8 RGBA image.
+
+    Rows are stored unfiltered and zlib-compressed at level 1: for a plot (large flat areas) that
+    is ~40 KiB, written in ~2.5 ms, where Pillow's PNG encoder takes ~6.5 ms.
+    """
+    height, width, _ = rgba.shape
+    rows = np.zeros((height, 1 + 4 * width), np.uint8)  # each row starts with its filter, 0: none
+    rows[:, 1:] = rgba.reshape(height, 4 * width)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8 bits, RGBA, no interlace
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _png_chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """Length, kind, data and CRC-32 of kind + data, as the PNG format lays out every chunk."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def set_limits(
