@@ -57,8 +57,8 @@ def test_the_table_is_drawn_with_the_dram_gap():
     ex = EnergyExplorer(bits=8)
     assert [bar.get_width() for bar in ex.table_bars] == [c.energy_pj for c in ENERGY_TABLE]
     labels = [label.get_text() for label in ex.table_ax.get_yticklabels()]
-    assert labels[:2] == ["int add (8 bit)", "int add (16 bit)"]
-    assert labels[-3:] == ["sram read (64 bit)", "dram read (32 bit)", "MAC (mult + add)"]
+    assert labels[:2] == ["int add (8 bit)", "int add (16 bit) *"]  # * has a note
+    assert labels[-3:] == ["sram read (64 bit) *", "dram read (32 bit) *", "MAC (mult + add)"]
     assert "DRAM read = 711× fp32 add" in [t.get_text() for t in ex.table_ax.texts]
     assert ex.table_ax.get_title() == "One operation (Horowitz, ISSCC 2014, 45 nm)"
     assert ex.mac_bar.get_width() == pytest.approx(0.2 + 0.03)  # int8 mult + add

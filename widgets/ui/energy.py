@@ -130,7 +130,7 @@ class EnergyExplorer(Explorer):
 
     def _make_table(self, ax) -> None:
         """Bars of ENERGY_TABLE (they never change), one MAC at the chosen width, a data marker."""
-        labels = [f"{c.operation} ({c.bits} bit)" for c in ENERGY_TABLE]
+        labels = [f"{c.operation} ({c.bits} bit){' *' if c.note else ''}" for c in ENERGY_TABLE]
         colours = [
             style.MEMORY_COLOUR if c.operation.endswith("read") else style.ENERGY_COLOUR
             for c in ENERGY_TABLE
@@ -142,6 +142,10 @@ class EnergyExplorer(Explorer):
         ax.invert_yaxis()  # the table's order, top to bottom
         ax.set(xscale="log", xlim=(0.01, 1e4), xlabel="energy per operation (pJ)")
         ax.set_title(f"One operation ({SOURCE})")
+        ax.annotate(
+            "* see the notes in widgets.ENERGY_TABLE", (1, 0), xycoords="figure fraction",
+            xytext=(-4, 4), textcoords="offset points", ha="right", color=style.GREY, fontsize=7,
+        )  # fmt: skip
         ratio = _table_pj("dram read", 32) / _table_pj("fp add", 32)
         ax.text(
             0.98, 0.97, f"DRAM read = {ratio:.0f}× fp32 add", transform=ax.transAxes,
