@@ -98,6 +98,15 @@ def test_sliders_act_when_released_not_while_dragged(explorer):
     assert explorer.cache_size == 0
 
 
+def test_the_sweep_button_and_progress_sit_under_the_controls():
+    ex = tiny_explorer(hide=["threads"])
+    controls, measuring = ex.widget.children[0].children
+    assert ex.controls["threads"] not in controls.children
+    assert ex.controls["batch"] in controls.children
+    assert list(measuring.children) == [ex.sweep_button, ex.progress, ex.status]
+    assert ex.status.value.startswith("measured 1 of 1 here in ")
+
+
 def test_sweep_measures_every_batch_with_progress(record_measurements):
     ex = tiny_explorer(batch=8)
     calls = record_measurements(ex)
