@@ -142,9 +142,9 @@ class EnergyExplorer(Explorer):
         ax.invert_yaxis()  # the table's order, top to bottom
         ax.set(xscale="log", xlim=(0.01, 1e4), xlabel="energy per operation (pJ)")
         ax.set_title(f"One operation ({SOURCE})")
-        ax.annotate(
-            "* see the notes in widgets.ENERGY_TABLE", (1, 0), xycoords="figure fraction",
-            xytext=(-4, 4), textcoords="offset points", ha="right", color=style.GREY, fontsize=7,
+        ax.figure.text(
+            0.995, 0.01, "* see the notes in widgets.ENERGY_TABLE", ha="right", color=style.GREY,
+            fontsize=7,
         )  # fmt: skip
         ratio = _table_pj("dram read", 32) / _table_pj("fp add", 32)
         ax.text(
