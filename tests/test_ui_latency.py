@@ -158,6 +158,10 @@ def test_models_and_threads_are_separate_settings():
     ex.set(model="linear")
     assert set(ex.timings) == {("mlp", 1, 2), ("linear", 1, 2)}
     assert xy(ex.latency_line)[0] == [2]  # only this model's points
+    low, high = ex.latency_ax.get_ylim()  # but axes that hold every model's
+    assert all(low <= t.p10_s * 1e3 and t.p90_s * 1e3 <= high for t in ex.timings.values())
+    low, high = ex.throughput_ax.get_ylim()
+    assert all(low <= t.throughput <= high for t in ex.timings.values())
     if (os.cpu_count() or 1) >= 2:
         ex.set(threads=2)
         assert ex.timings["linear", 2, 2].threads == 2

@@ -98,6 +98,10 @@ class LatencyView:
     batches: list[int]
     timings: list[Timing]
     current: Timing
+    # axis limits holding every timing measured so far, of any model: switching models moves
+    # the curves on fixed axes, and the figure is redrawn in full only when a point falls out
+    latency_limits_ms: tuple[float, float]
+    throughput_limits: tuple[float, float]
 
 
 class LatencyExplorer(Explorer):
@@ -198,10 +202,15 @@ class LatencyExplorer(Explorer):
         ]
         self._measure(model, threads, missing)
         batches = sorted(b for m, t, b in self.timings if (m, t) == (model, threads))
+        every = self.timings.values()
         return LatencyView(
             batches=batches,
             timings=[self.timings[model, threads, b] for b in batches],
             current=self.timings[model, threads, batch],
+            latency_limits_ms=log_limits(
+                [t.p10_s * 1e3 for t in every] + [t.p90_s * 1e3 for t in every]
+            ),
+            throughput_limits=log_limits([t.throughput for t in every]),
         )
 
     def _measure(self, model: str, threads: int, batches: list[int]) -> None:
@@ -248,20 +257,17 @@ class LatencyExplorer(Explorer):
         }
 
     def draw(self, view: LatencyView) -> None:
-        medians_ms = [t.median_s * 1e3 for t in view.timings]
-        throughputs = [t.throughput for t in view.timings]
-        self.latency_line.set_data(view.batches, medians_ms)
+        self.latency_line.set_data(view.batches, [t.median_s * 1e3 for t in view.timings])
         self.spread.set_segments(
             [
                 [(b, t.p10_s * 1e3), (b, t.p90_s * 1e3)]
                 for b, t in zip(view.batches, view.timings, strict=True)
             ]
         )
-        self.throughput_line.set_data(view.batches, throughputs)
+        self.throughput_line.set_data(view.batches, [t.throughput for t in view.timings])
         current = view.current
         latency_now, throughput_now = self.current_markers
         latency_now.set_data([current.batch], [current.median_s * 1e3])
         throughput_now.set_data([current.batch], [current.throughput])
-        spread_ms = [t.p10_s * 1e3 for t in view.timings] + [t.p90_s * 1e3 for t in view.timings]
-        set_limits(self.latency_ax, ylim=log_limits(spread_ms))
-        set_limits(self.throughput_ax, ylim=log_limits(throughputs))
+        set_limits(self.latency_ax, ylim=view.latency_limits_ms)
+        set_limits(self.throughput_ax, ylim=view.throughput_limits)
