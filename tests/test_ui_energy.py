@@ -32,8 +32,9 @@ def bar_heights(ex: EnergyExplorer) -> list[float]:
     return [bar.get_height() for bar in ex.bars]
 
 
-def test_readouts_and_bars_are_the_core_estimate():
-    ex = EnergyExplorer(workload="resnet18", bits=32, memory="dram")
+def test_readouts_and_bars_are_the_core_estimate(explorer):
+    ex = explorer
+    ex.set(workload="resnet18", bits=32, memory="dram")
     estimate = core_estimate("resnet18", 32, "dram")
     assert ex.message == ""
     assert ex.readouts == {
@@ -53,8 +54,9 @@ def test_readouts_and_bars_are_the_core_estimate():
     assert "energy numbers" in ex.widget.children[3].value
 
 
-def test_the_table_is_drawn_with_the_dram_gap():
-    ex = EnergyExplorer(bits=8)
+def test_the_table_is_drawn_with_the_dram_gap(explorer):
+    ex = explorer
+    ex.set(bits=8)
     assert [bar.get_width() for bar in ex.table_bars] == [c.energy_pj for c in ENERGY_TABLE]
     labels = [label.get_text() for label in ex.table_ax.get_yticklabels()]
     assert labels[:2] == ["int add (8 bit)", "int add (16 bit) *"]  # * has a note
@@ -65,8 +67,9 @@ def test_the_table_is_drawn_with_the_dram_gap():
     assert ex.mac_text.get_text() == " 0.23 pJ (int8)"
 
 
-def test_memory_level_moves_the_marker_and_the_memory_bar():
-    ex = EnergyExplorer(workload="linear_batch_1", bits=16, memory="dram")
+def test_memory_level_moves_the_marker_and_the_memory_bar(explorer):
+    ex = explorer
+    ex.set(workload="linear_batch_1", bits=16, memory="dram")
     figure = ex.figure
     dram_y = ex.data_marker.get_position()[1]
     ex.set(memory="sram")

@@ -36,8 +36,9 @@ def shown(scatter) -> torch.Tensor:
     return torch.from_numpy(np.asarray(scatter.get_offsets(), dtype=np.float64))
 
 
-def test_readouts_are_the_core_roofline():
-    ex = RooflineExplorer(peaks=PEAKS, model="alexnet", batch=4, bits=8)
+def test_readouts_are_the_core_roofline(explorer):
+    ex = explorer
+    ex.set(model="alexnet", batch=4, bits=8)
     points = core_points("alexnet", 4, 8)
     memory = [p for p in points if p.bound == "memory"]
     assert ex.message == ""
@@ -55,8 +56,9 @@ def test_readouts_are_the_core_roofline():
     assert "ridge point (FLOP/byte)" in ex.widget.children[3].value
 
 
-def test_points_sit_on_the_roof_coloured_by_bound():
-    ex = RooflineExplorer(peaks=PEAKS, model="resnet18", batch=1, bits=32)
+def test_points_sit_on_the_roof_coloured_by_bound(explorer):
+    ex = explorer
+    ex.set(model="resnet18", batch=1, bits=32)
     points = core_points("resnet18", 1, 32)
     for scatter, bound in ((ex.memory_points, "memory"), (ex.compute_points, "compute")):
         expected = [
@@ -81,8 +83,9 @@ def test_roofs_and_ridge_point_are_drawn(explorer):
     assert any(t.startswith("roofs given, not measured: 100 GFLOP/s") for t in texts)
 
 
-def test_a_bigger_batch_moves_layers_right_on_the_same_figure():
-    ex = RooflineExplorer(peaks=PEAKS, model="alexnet", batch=1)
+def test_a_bigger_batch_moves_layers_right_on_the_same_figure(explorer):
+    ex = explorer
+    ex.set(model="alexnet", batch=1, bits=32)
     figure, before = ex.figure, shown(ex.memory_points)
     share = ex.readouts["memory_bound_macs"]
     ex.set(batch=64)  # weights are read once per batch: more FLOPs per byte
