@@ -63,13 +63,14 @@ def test_leaky_units_do_not_die_and_the_figure_is_kept():
     assert ex.dead_text.get_text() == "dead: 0 of 256 units"
 
 
-def test_negative_slope_moves_the_leaky_curve(explorer):
-    explorer.set(negative_slope=0.1)
-    before = shown_curve(explorer.output_lines["leaky_relu"])
-    explorer.set(negative_slope=0.3)
+def test_negative_slope_moves_the_leaky_curve_not_the_axes(explorer):
+    explorer.set(negative_slope=0.0)
+    before, ylim = shown_curve(explorer.output_lines["leaky_relu"]), explorer.curves_ax.get_ylim()
+    explorer.set(negative_slope=0.5)
     after = shown_curve(explorer.output_lines["leaky_relu"])
-    assert_close(after[0], torch.tensor(-4 * 0.3, dtype=torch.float64))
+    assert_close(after[0], torch.tensor(-4 * 0.5, dtype=torch.float64))
     assert not torch.equal(before, after)
+    assert explorer.curves_ax.get_ylim() == ylim
 
 
 def test_derivatives_can_be_hidden(explorer):

@@ -101,6 +101,7 @@ def test_a_change_updates_the_same_figure(explorer):
         explorer.readouts["macs"],
     ]
     assert 11 in explorer.sweep_lines["macs"].get_xdata()
+    assert explorer.bars_ax.get_ylim() == (1, 1e13)  # still axes: sizes compare by eye
 
 
 @pytest.mark.parametrize(

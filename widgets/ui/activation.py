@@ -25,6 +25,7 @@ from . import style
 from .base import Explorer, set_limits
 
 POINTS = 401  # samples of x per curve
+MAX_SLOPE = 0.5  # of leaky ReLU, on the slider
 BINS = np.linspace(0, 1, 21)  # of the share of the batch on which a unit fires
 
 
@@ -72,7 +73,7 @@ class ActivationExplorer(Explorer):
                 value=(-4.0, 4.0), min=-10.0, max=10.0, step=0.5, description="x range"
             ),
             "negative_slope": ipywidgets.FloatSlider(
-                value=0.1, min=0.0, max=0.5, step=0.01, description="leaky slope"
+                value=0.1, min=0.0, max=MAX_SLOPE, step=0.01, description="leaky slope"
             ),
             "dying_activation": ipywidgets.ToggleButtons(
                 options=[("ReLU", "relu"), ("leaky ReLU", "leaky_relu")], description="unit"
@@ -143,6 +144,10 @@ class ActivationExplorer(Explorer):
                 for name, a in chosen.items()
                 if show_derivative
             }
+            limit_curves = [*outputs.values(), *derivatives.values()]
+            if "leaky_relu" in chosen:  # fit the steepest slope: the axes stay still as it moves
+                steepest = chosen["leaky_relu"].forward(x, negative_slope=MAX_SLOPE)
+                limit_curves.append(steepest.numpy())
             dying, units_per_bin = _dying_relu(
                 bias_shift, learning_rate, negative_slope if leaky else 0.0
             )
@@ -150,7 +155,7 @@ class ActivationExplorer(Explorer):
             x=x.numpy(),
             outputs=outputs,
             derivatives=derivatives,
-            ylim=_round_out(*outputs.values(), *derivatives.values()),
+            ylim=_round_out(*limit_curves),
             dying=dying,
             units_per_bin=units_per_bin,
         )

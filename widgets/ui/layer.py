@@ -22,7 +22,7 @@ from widgets.core.layers import LayerCost, layer_cost
 from widgets.core.units import format_count
 
 from . import style
-from .base import Explorer, log_limits, set_limits
+from .base import Explorer, set_limits
 
 KINDS = {  # layer kind -> label in the menu
     "conv2d": "conv2d (standard or grouped)",
@@ -51,6 +51,9 @@ USES = {  # the hyper-parameters each kind uses; the other controls are greyed o
     "avgpool2d": ("in_channels", "kernel_size", "stride", "padding", "input_size"),
 }  # fmt: skip
 SWEEPS = tuple(name for name in SLIDERS if name != "padding")  # log axes need values >= 1
+# fixed, so the axes stay still while a slider moves: the largest layer here (512 -> 512
+# channels, 11 x 11 kernel, 224 x 224 input) has ~1.6e12 MACs
+COUNT_LIMITS = (1, 1e13)
 COLUMNS = ("this layer", "standard\nconv", "depthwise +\npointwise")  # the bar groups
 
 
@@ -104,7 +107,9 @@ class LayerExplorer(Explorer):
 
     def make_figure(self, figure: Figure) -> None:
         self.bars_ax, self.sweep_ax = figure.subplots(1, 2, sharey=True)
-        self.bars_ax.set(yscale="log", ylabel="count (batch of 1)", title="One forward pass")
+        self.bars_ax.set(
+            yscale="log", ylim=COUNT_LIMITS, ylabel="count (batch of 1)", title="One forward pass"
+        )
         self.bars_ax.grid(axis="x", visible=False)
         self.bars = {}  # (quantity, column) -> bar; labels hold the numbers
         self.bar_labels = {}
@@ -177,15 +182,9 @@ class LayerExplorer(Explorer):
 
         compared = view.standard is not None
         columns = (view.cost, view.standard, view.separable) if compared else (view.cost,)
-        counts = [getattr(c, q) for c in columns for q in ("params", "macs")]
-        counts += [*view.sweep_params, *view.sweep_macs]
-        low, high = log_limits(c for c in counts if not math.isnan(c))
         if len(self.bars_ax.get_xticks()) != len(columns):
             self.bars_ax.set_xticks(range(len(columns)), COLUMNS[: len(columns)])
-        room_for_labels = 10
-        set_limits(
-            self.bars_ax, xlim=(-0.5, len(columns) - 0.5), ylim=(low, high * room_for_labels)
-        )
+        set_limits(self.bars_ax, xlim=(-0.5, len(columns) - 0.5))
         for (quantity, column), bar in self.bars.items():
             label = self.bar_labels[quantity, column]
             bar.set_visible(column < len(columns))
@@ -193,7 +192,7 @@ class LayerExplorer(Explorer):
             if column < len(columns):
                 count = getattr(columns[column], quantity)
                 bar.set_height(count)
-                label.set_y(max(count, low))  # a count of 0 is written on the axis
+                label.set_y(max(count, COUNT_LIMITS[0]))  # a count of 0 is written on the axis
                 label.set_text(format_count(count))
 
         for quantity, line in self.sweep_lines.items():
