@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from lab_page import (
     CONTROL_LABEL,
+    OTHER_WAY,
     UPDATE_TIMEOUT_MS,
     Press,
     control,
@@ -20,6 +21,7 @@ from lab_page import (
     sliders,
     wait_for_change,
     wait_for_image,
+    wait_for_redraw,
     widget_views,
 )
 from playwright.sync_api import Locator, Page, expect
@@ -44,6 +46,14 @@ def assert_no_errors(page: Page) -> None:
     assert not errors, "errors in the notebook:\n\n" + "\n\n".join(errors)
 
 
+def with_errors(explorer: Locator, failure: str) -> AssertionError:
+    """An AssertionError saying `failure`, with the explorer's message and the notebook's errors
+    (often the cause)."""
+    message = read(explorer, "message") or "none"
+    errors = "\n\n".join(error_outputs(explorer.page)) or "none"
+    return AssertionError(f"{failure}\nexplorer message: {message}\nnotebook errors:\n{errors}")
+
+
 def run_notebook(page: Page, url: str) -> None:
     """Open the notebook, Run All, and assert that no cell or widget failed."""
     open_notebook(page, url)
@@ -52,19 +62,22 @@ def run_notebook(page: Page, url: str) -> None:
 
 
 def assert_explorers_render(page: Page) -> None:
-    """Every widget is on screen; every explorer shows its picture and all its controls."""
+    """Every widget is on screen; every explorer shows its picture, all its controls, readouts,
+    and no message (the default settings are valid, and compute errors would show there)."""
     for view in widget_views(page):
         expect(view).to_be_visible()
     assert explorers(page), "the notebook shows no explorer (a widget with an image)"
-    for explorer in explorers(page):
+    for index, explorer in enumerate(explorers(page)):
         wait_for_image(explorer)
         expect(explorer.locator("img.widget-image").first).to_be_visible()
-        assert controls(explorer), "an explorer has no controls"
+        assert controls(explorer), f"explorer {index} has no controls"
         for control_element in controls(explorer):
             expect(control_element).to_be_visible()
+        assert read(explorer, "readout"), f"explorer {index} shows no readout"
+        assert not read(explorer, "message"), f"explorer {index}: {read(explorer, 'message')}"
 
 
-def act_and_expect(page: Page, explorer: Locator, target: Locator, check: Check) -> None:
+def act_and_expect(explorer: Locator, target: Locator, check: Check) -> None:
     """Do `check.action` on `target`, then wait for each part in `check.changes` to change and
     for `check.shows`; on failure, report the notebook's errors too."""
     before = {part: read(explorer, part) for part in check.changes}
@@ -75,26 +88,29 @@ def act_and_expect(page: Page, explorer: Locator, target: Locator, check: Check)
         if check.shows:
             expect(explorer).to_contain_text(check.shows, timeout=UPDATE_TIMEOUT_MS)
     except (AssertionError, TimeoutError) as failure:
-        errors = "\n\n".join(error_outputs(page)) or "none"
-        raise AssertionError(f"{check}: {failure}\n\nnotebook errors:\n{errors}") from None
+        raise with_errors(explorer, f"{check}: {failure}") from None
+
+
+def step(explorer: Locator, slider: Locator, key: str) -> str:
+    """Press `key` on the slider; wait for a new picture ("image") or message ("message")."""
+    image, message = read(explorer, "image"), read(explorer, "message")
+    Press(key)(slider)
+    try:
+        return wait_for_redraw(explorer, image, message)
+    except TimeoutError as failure:
+        label = slider.locator(CONTROL_LABEL).first.inner_text()
+        raise with_errors(explorer, f"{key} on slider {label!r}: {failure}") from None
 
 
 def assert_sliders_redraw(page: Page) -> None:
-    """Step each explorer's sliders in turn: every step must redraw the image, and one of them
-    must change the readout too (some sliders only change the picture)."""
-    for index, explorer in enumerate(explorers(page)):
-        readout_changed = False
+    """One step of every slider draws a new picture, or, at an invalid setting, shows a message
+    that a step back clears."""
+    for explorer in explorers(page):
         for slider in sliders(explorer):
-            label = slider.locator(CONTROL_LABEL).first.inner_text()
-            step = Check(label, Press(slider_key(slider)), changes=("image",), explorer=index)
-            readout = read(explorer, "readout")
-            act_and_expect(page, explorer, slider, step)
-            readout_changed = read(explorer, "readout") != readout
-            if readout_changed:
-                break
-        assert readout_changed or not sliders(explorer), (
-            f"explorer {index}: no slider changed the readout"
-        )
+            key = slider_key(slider)
+            if step(explorer, slider, key) == "message":
+                step(explorer, slider, OTHER_WAY[key])
+                assert not read(explorer, "message"), "the message stayed after a step back"
 
 
 def run_check(page: Page, check: Check) -> None:
@@ -102,7 +118,7 @@ def run_check(page: Page, check: Check) -> None:
     explorer = explorers(page)[check.explorer]
     target = control(explorer, check.control)
     expect(target, f"no single control labelled {check.control!r}").to_have_count(1)
-    act_and_expect(page, explorer, target, check)
+    act_and_expect(explorer, target, check)
 
 
 def check_notebook(page: Page, url: str, checks: list[Check]) -> None:

@@ -1,8 +1,10 @@
 """Drive a notebook in JupyterLab like a student: open it, Run All, move controls, read errors.
 
 Every wait is on a condition in the page (a prompt, an img src, a text), never a fixed sleep.
-An *explorer* is a widget view with a picture: `img.widget-image` (a PNG of a matplotlib
-figure), controls (sliders, dropdowns) and `.widget-html` readouts and message box.
+An *explorer* is a widget view with a picture, laid out as widgets.ui.base.Explorer does it:
+controls (sliders, dropdowns), a message box (an HTML widget right above the picture, empty
+unless the setting is invalid), the picture (`img.widget-image`, a PNG), and HTML readouts.
+An invalid setting only shows a message: the picture and readouts stay as they were.
 """
 
 from __future__ import annotations
@@ -46,13 +48,16 @@ KERNEL_CHOSEN_JS = (
     "!['', 'No Kernel'].includes(document.querySelector('.jp-KernelName')?.innerText ?? '')"
 )
 KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status"
+MESSAGE_BOX = ".widget-html:has(+ img.widget-image)"
 # what a check can watch change in an explorer: JS functions of the explorer's root element
 PART_JS = {
     # each redraw gives the image a new blob: URL
     "image": "root => root.querySelector('img.widget-image')?.getAttribute('src') ?? ''",
-    "readout": """root => [...root.querySelectorAll('.widget-html-content')]
+    "readout": f"""root => [...root.querySelectorAll('.widget-html:not({MESSAGE_BOX})')]
                           .map(html => html.innerText).join('\\n')""",
+    "message": f"root => root.querySelector('{MESSAGE_BOX}')?.innerText.trim() ?? ''",
 }
+OTHER_WAY = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
 
 
 def launch_chromium(playwright: Playwright) -> Browser:
@@ -158,37 +163,51 @@ def sliders(explorer: Locator) -> list[Locator]:
 
 
 def read(explorer: Locator, part: str) -> str:
-    """The current state of `part` ("image" or "readout") of the explorer."""
+    """The current state of `part` ("image", "readout" or "message") of the explorer."""
     return explorer.evaluate(PART_JS[part])
 
 
-def wait_for_change(explorer: Locator, part: str, before: str) -> str:
-    """Wait until `part` of the explorer differs from `before`; return its new state."""
+def wait_until(explorer: Locator, condition_js: str, arg: object, what: str) -> None:
+    """Wait until `condition_js`, a JS function of (explorer root, arg), is true; else raise
+    TimeoutError naming `what` did not happen."""
     try:
         explorer.page.wait_for_function(
-            f"([root, before]) => ({PART_JS[part]})(root) !== before",
-            arg=[explorer.element_handle(), before],
+            f"([root, arg]) => ({condition_js})(root, arg)",
+            arg=[explorer.element_handle(), arg],
             timeout=UPDATE_TIMEOUT_MS,
         )
     except PlaywrightTimeoutError:
-        raise TimeoutError(f"the {part} did not change in {UPDATE_TIMEOUT_MS} ms") from None
-    return read(explorer, part)
+        raise TimeoutError(f"{what} in {UPDATE_TIMEOUT_MS} ms") from None
+
+
+def wait_for_change(explorer: Locator, part: str, before: str) -> None:
+    """Wait until `part` of the explorer differs from `before`."""
+    changed = f"(root, before) => ({PART_JS[part]})(root) !== before"
+    wait_until(explorer, changed, before, f"the {part} did not change")
 
 
 def wait_for_image(explorer: Locator) -> None:
     """Wait until the explorer's picture is loaded and has pixels."""
-    explorer.page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0",
-        arg=explorer.locator("img.widget-image").first.element_handle(),
-        timeout=UPDATE_TIMEOUT_MS,
-    )
+    loaded = "root => root.querySelector('img.widget-image')?.naturalWidth > 0"
+    wait_until(explorer, loaded, None, "no picture was loaded")
 
 
-def slider_key(slider: Locator) -> str:
-    """The arrow key that moves the slider's value: ArrowRight, or ArrowLeft at the maximum."""
+def wait_for_redraw(explorer: Locator, image: str, message: str) -> str:
+    """After a control moved: wait for a new picture (returns "image") or, for an invalid
+    setting, a new message (returns "message"). `image`, `message`: their states before."""
+    redrawn = f"""(root, [image, message]) => ({PART_JS["image"]})(root) !== image
+                                             || ({PART_JS["message"]})(root) !== message"""
+    wait_until(explorer, redrawn, [image, message], "no new picture or message")
+    return "image" if read(explorer, "image") != image else "message"
+
+
+def slider_key(slider: Locator, key: str = "ArrowRight") -> str:
+    """`key` (ArrowRight or ArrowLeft), or the other one if the handle is already at that end."""
     handle = slider.locator(".noUi-handle").first
-    value, maximum = (float(handle.get_attribute(f"aria-value{a}")) for a in ("now", "max"))
-    return "ArrowLeft" if value >= maximum else "ArrowRight"
+    value = float(handle.get_attribute("aria-valuenow"))
+    end = float(handle.get_attribute("aria-valuemax" if key == "ArrowRight" else "aria-valuemin"))
+    at_end = value >= end if key == "ArrowRight" else value <= end
+    return OTHER_WAY[key] if at_end else key
 
 
 @dataclass(frozen=True)
@@ -212,15 +231,14 @@ class Pick:
 
     def __call__(self, control_element: Locator) -> None:
         select = control_element.locator("select")
-        if select.count():
-            select.select_option(label=self.option)
-        else:
+        if not select.count():
             control_element.get_by_role("button", name=self.option, exact=True).click()
-
-
-def step_slider(slider: Locator) -> None:
-    """Move the slider one step with the keyboard, in the direction where its value changes."""
-    Press(slider_key(slider))(slider)
+            return
+        # ipywidgets shows option labels with non-breaking spaces
+        labels = [text.replace("\xa0", " ") for text in select.locator("option").all_inner_texts()]
+        if self.option not in labels:
+            raise ValueError(f"option must be one of {labels}, got {self.option!r}")
+        select.select_option(index=labels.index(self.option))
 
 
 def save_screenshot(element: Locator, path: Path) -> Path:
@@ -231,35 +249,68 @@ def save_screenshot(element: Locator, path: Path) -> Path:
     return path
 
 
-# Resolves to the time (ms) from the next keydown on `handle` to the first frame drawn after the
-# new picture loads: a MutationObserver sees the img src change, the 'load' event says the PNG
-# is decoded, and requestAnimationFrame waits for the frame that shows it.
-ARM_LATENCY_JS = """([handle, img, timeoutMs]) => ({ done: new Promise((resolve, reject) => {
+# Resolves to {shown, ms} for the next keydown on `handle`: shown = "image" if the explorer
+# shows a new picture, with ms until the first frame drawn after it loads (a MutationObserver
+# sees the img src change, the 'load' event says the PNG is decoded, requestAnimationFrame waits
+# for the frame that shows it); "message" if it shows a new message instead (an invalid
+# setting); "nothing" if neither happens within waitMs (e.g. the same picture as before).
+ARM_PROBE_JS = f"""([handle, root, waitMs]) => ({{ done: new Promise(resolve => {{
+    const image = {PART_JS["image"]}, message = {PART_JS["message"]};
+    const img = root.querySelector('img.widget-image');
+    const [oldImage, oldMessage] = [image(root), message(root)];
     let pressedAt = null;
-    handle.addEventListener('keydown', () => { pressedAt = performance.now(); },
-                            { once: true, capture: true });
-    const observer = new MutationObserver(() => {
+    handle.addEventListener('keydown', () => {{ pressedAt = performance.now(); }},
+                            {{ once: true, capture: true }});
+    const show = shown => () => resolve({{ shown, ms: performance.now() - pressedAt }});
+    const observer = new MutationObserver(() => {{
         if (pressedAt === null) return;
-        observer.disconnect();
-        img.addEventListener('load', () => requestAnimationFrame(
-            () => resolve(performance.now() - pressedAt)), { once: true });
-    });
-    observer.observe(img, { attributes: true, attributeFilter: ['src'] });
-    setTimeout(() => reject(new Error(`no new image within ${timeoutMs} ms`)), timeoutMs);
-}) })"""
+        if (image(root) !== oldImage) {{
+            observer.disconnect();
+            img.addEventListener('load', () => requestAnimationFrame(show('image')),
+                                 {{ once: true }});
+        }} else if (message(root) !== oldMessage) {{
+            observer.disconnect();
+            show('message')();
+        }}
+    }});
+    observer.observe(root, {{ subtree: true, childList: true, characterData: true,
+                             attributes: true, attributeFilter: ['src'] }});
+    setTimeout(() => {{ observer.disconnect(); show('nothing')(); }}, waitMs);
+}}) }})"""
 
 
-def slider_latencies_ms(explorer: Locator, slider: Locator, presses: int) -> list[float]:
-    """Press an arrow key on `slider` `presses` times; ms from each key to its new picture."""
+def timed_step(explorer: Locator, slider: Locator, key: str, wait_ms: int) -> tuple[str, float]:
+    """Press `key` on the slider's handle; return what the explorer showed ("image", "message"
+    or "nothing" within `wait_ms`) and the ms from the key press until it was on screen."""
     handle = slider.locator(".noUi-handle").first
-    image = explorer.locator("img.widget-image").first
-    latencies = []
-    for _ in range(presses):
-        key = slider_key(slider)
-        probe = explorer.page.evaluate_handle(
-            ARM_LATENCY_JS, [handle.element_handle(), image.element_handle(), UPDATE_TIMEOUT_MS]
-        )
-        handle.press(key)
-        latencies.append(probe.evaluate("probe => probe.done"))
-        probe.dispose()
+    probe = explorer.page.evaluate_handle(
+        ARM_PROBE_JS, [handle.element_handle(), explorer.element_handle(), wait_ms]
+    )
+    handle.press(key)
+    result = probe.evaluate("probe => probe.done")
+    probe.dispose()
+    return result["shown"], result["ms"]
+
+
+def slider_latencies_ms(
+    explorer: Locator, slider: Locator, presses: int, wait_ms: int = 5_000
+) -> list[float]:
+    """Step the slider with the keyboard until `presses` steps have drawn a new picture (at most
+    3 * presses steps); return the ms from each of those key presses to its picture on screen.
+
+    The slider walks right and turns at either end and at invalid settings (a message and no
+    picture; the step back clears it). A step that shows nothing new within `wait_ms` (the same
+    picture as before) is not counted.
+    """
+    latencies: list[float] = []
+    key = "ArrowRight"
+    for _ in range(3 * presses):
+        key = slider_key(slider, key)
+        shown, ms = timed_step(explorer, slider, key, wait_ms)
+        if shown == "image":
+            latencies.append(ms)
+        elif shown == "message" and read(explorer, "message"):  # invalid setting: turn around
+            key = OTHER_WAY[key]
+        if len(latencies) == presses:
+            break
     return latencies

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from explorer_checks import Check, check_notebook, run_notebook
+from explorer_checks import Check, assert_sliders_redraw, check_notebook, run_notebook
 from lab_page import (
     UPDATE_TIMEOUT_MS,
     Pick,
@@ -14,11 +14,11 @@ from lab_page import (
     error_outputs,
     explorers,
     open_notebook,
+    read,
     run_all_cells,
     save_screenshot,
+    slider_key,
     slider_latencies_ms,
-    sliders,
-    step_slider,
     toggle_log_console,
 )
 from lab_server import FIXTURES_DIR, LAB_SETTINGS, REPO, JupyterServer
@@ -31,7 +31,8 @@ EXPLORER_NOTEBOOK = "fixtures/explorer.ipynb"
 # the fixture's check table, written as a lab's would be in test_labs.LAB_CHECKS
 FIXTURE_CHECKS = [
     Check("shape", Pick("square"), shows="square wave"),
-    Check("frequency", Press("End"), shows="square waves above 3 Hz are not allowed"),
+    Check("frequency", Press("End"), changes=("message",), shows="above 3 Hz are not allowed"),
+    Check("frequency", Press("Home"), changes=("image", "readout", "message"), shows="1 Hz"),
 ]
 
 
@@ -61,12 +62,26 @@ def test_kernel_runs_in_the_venv_python(explorer: Locator) -> None:
     assert explorer.page.locator(stdout).first.inner_text().strip() == sys.executable
 
 
-def test_step_slider_turns_back_at_the_maximum(explorer: Locator) -> None:
-    frequency = control(explorer, "frequency")
-    Press("End")(frequency)
-    expect(explorer).to_contain_text("5 Hz")
-    step_slider(frequency)
-    expect(explorer).to_contain_text("4 Hz")
+def test_slider_key_turns_at_either_end(explorer: Locator) -> None:
+    amplitude = control(explorer, "amplitude")
+    Press("End")(amplitude)
+    assert slider_key(amplitude, "ArrowRight") == "ArrowLeft"
+    assert slider_key(amplitude, "ArrowLeft") == "ArrowLeft"
+    Press("Home")(amplitude)
+    assert slider_key(amplitude, "ArrowLeft") == "ArrowRight"
+
+
+def test_an_invalid_step_is_stepped_back(explorer: Locator) -> None:
+    # at 3 Hz square, the frequency step (to 4 Hz) is invalid and must be undone
+    Pick("square")(control(explorer, "shape"))
+    Press("Home")(control(explorer, "amplitude"))
+    Press("Home")(control(explorer, "frequency"))
+    for _ in range(2):
+        Press("ArrowRight")(control(explorer, "frequency"))
+    expect(explorer).to_contain_text("1 × 3 Hz square wave")
+    assert_sliders_redraw(explorer.page)
+    expect(explorer).to_contain_text("2 × 3 Hz square wave")
+    assert not read(explorer, "message")
 
 
 def test_screenshot_is_a_png_of_the_explorer(explorer: Locator, tmp_path) -> None:
@@ -79,10 +94,19 @@ def test_screenshot_is_a_png_of_the_explorer(explorer: Locator, tmp_path) -> Non
         assert lightest - darkest > 100  # a drawn plot, not a blank box
 
 
-def test_latency_probe_times_each_press(explorer: Locator) -> None:
-    latencies = slider_latencies_ms(explorer, sliders(explorer)[0], presses=3)
-    assert len(latencies) == 3
+def test_latency_probe_times_pictures_and_turns_at_invalid_settings(explorer: Locator) -> None:
+    Pick("square")(control(explorer, "shape"))
+    Press("Home")(control(explorer, "amplitude"))
+    frequency = control(explorer, "frequency")
+    Press("Home")(frequency)
+    expect(explorer).to_contain_text("1 × 1 Hz square wave")
+    # pictures at 2 and 3 Hz; 4 Hz is invalid (a message), back at 3 Hz it clears; pictures at
+    # 2 and 1 Hz
+    latencies = slider_latencies_ms(explorer, frequency, presses=4)
+    assert len(latencies) == 4
     assert all(0 < ms < UPDATE_TIMEOUT_MS for ms in latencies)
+    expect(explorer).to_contain_text("1 × 1 Hz square wave")
+    assert not read(explorer, "message")
 
 
 def test_errors_are_found(page: Page, lab_server: JupyterServer) -> None:
@@ -97,7 +121,7 @@ def test_errors_are_found(page: Page, lab_server: JupyterServer) -> None:
 
     # an exception in a widget callback shows only in the Log Console
     toggle_log_console(page)
-    step_slider(page.locator(".widget-slider"))
+    Press("ArrowRight")(page.locator(".widget-slider"))
     expect(page.locator(".jp-LogConsole")).to_contain_text("level 2 is broken on purpose")
     toggle_log_console(page)
     assert "ValueError: level 2 is broken on purpose" in "\n".join(error_outputs(page))
