@@ -1,9 +1,9 @@
 """Every lab in labs/*.ipynb, run in JupyterLab in a real browser, must work for a student.
 
 Generic checks (explorer_checks.check_notebook): Run All gives no error, every widget renders,
-every explorer shows its picture and controls, a step of each of its sliders redraws the image
-(until one also changes the readout), and no error appears meanwhile. Lab-specific checks are
-rows in LAB_CHECKS below.
+every explorer shows its picture, controls and readouts and no message, one step of each slider
+draws a new picture, and no error appears meanwhile. Lab-specific checks (choices, readouts that
+must change, messages for invalid settings) are rows in LAB_CHECKS below.
 """
 
 from __future__ import annotations
@@ -12,12 +12,29 @@ from pathlib import Path
 
 import pytest
 from explorer_checks import Check, check_notebook
+from lab_page import Pick, Press
 from lab_server import LABS_DIR, JupyterServer
 from playwright.sync_api import Page
 
-# lab file -> rows of (control label, action, expected change), actions from lab_page; e.g.
-#   "05_memory.ipynb": [Check("bits", pick("4"), shows="4-bit"), Check("batch", Press("End"))],
-LAB_CHECKS: dict[str, list[Check]] = {}
+# lab file -> rows of (control label, action, expected change), done in order after the generic
+# checks; by default the image and the readout must both change
+LAB_CHECKS: dict[str, list[Check]] = {
+    "01_activation_functions.ipynb": [Check("unit", Pick("leaky ReLU"))],
+    "02_layers_params_macs.ipynb": [
+        Check("padding", Press("Home")),  # the slider steps left padding too large for pooling
+        Check("layer", Pick("max pool")),
+    ],
+    "03_transformers_attention.ipynb": [Check("bits", Pick("8 bit"))],
+    "04_efficiency_metrics.ipynb": [
+        Check("model", Pick("mobilenet_v2"), explorer=1),
+        Check("bit width", Pick("8 bit"), explorer=1),
+        Check("data lives in", Pick("SRAM"), explorer=2),
+    ],
+    "05_memory_and_model_size.ipynb": [
+        Check("weights", Pick("8 bit")),
+        Check("resolution (pixels)", Press("End")),
+    ],
+}
 
 LABS = sorted(LABS_DIR.glob("*.ipynb"))
 
