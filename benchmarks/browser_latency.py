@@ -2,8 +2,9 @@
 
 For each slider of each explorer in the given notebooks: press ArrowRight on its handle 30 times
 (ArrowLeft when at the maximum), each time timing in the page from the keydown to the first frame
-drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_LATENCY_JS). This is what a
-student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider.
+drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_PROBE_JS). This is what a
+student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider
+over the n steps that drew a new picture (steps to invalid settings show a message instead).
 
     .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
     .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
@@ -24,10 +25,12 @@ from lab_server import jupyter_lab
 from playwright.sync_api import sync_playwright
 
 
-def p50_p95(latencies_ms: list[float]) -> tuple[float, float]:
-    """Median and 95th percentile (ms)."""
+def p50_p95(latencies_ms: list[float]) -> str:
+    """Median and 95th percentile (ms), as two columns; dashes for fewer than two values."""
+    if len(latencies_ms) < 2:
+        return f"{'-':>8} {'-':>8}"
     percentiles = statistics.quantiles(latencies_ms, n=100, method="inclusive")
-    return percentiles[49], percentiles[94]
+    return f"{percentiles[49]:8.1f} {percentiles[94]:8.1f}"
 
 
 def main() -> None:
@@ -37,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     notebooks = [path.resolve() for path in args.notebooks]
 
-    print(f"{'notebook':28} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'notebook':32} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
     folders = list(dict.fromkeys(path.parent for path in notebooks))
     with jupyter_lab(folders) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
@@ -48,10 +51,9 @@ def main() -> None:
                 for slider in sliders(explorer):
                     label = slider.locator("label.widget-label").inner_text()
                     latencies = slider_latencies_ms(explorer, slider, args.presses)
-                    p50, p95 = p50_p95(latencies)
                     print(
-                        f"{notebook.name:28} {index:8} {label:20} {len(latencies):3} "
-                        f"{p50:8.1f} {p95:8.1f}"
+                        f"{notebook.name:32} {index:8} {label:20} {len(latencies):3} "
+                        f"{p50_p95(latencies)}"
                     )
             page.close()
             server.shutdown_kernels()
