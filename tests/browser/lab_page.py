@@ -48,7 +48,7 @@ KERNEL_CHOSEN_JS = (
     "!['', 'No Kernel'].includes(document.querySelector('.jp-KernelName')?.innerText ?? '')"
 )
 KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status"
-MESSAGE_BOX = ".widget-html:has(+ img.widget-image)"
+MESSAGE_BOX = ".widget-html:has(+ img.widget-image)"  # the HTML right above the picture
 # what a check can watch change in an explorer: JS functions of the explorer's root element
 PART_JS = {
     # each redraw gives the image a new blob: URL
