@@ -1,18 +1,20 @@
 """The explorer base class: controls -> a pure, cached compute step -> one figure updated in place.
 
-How the figure reaches the browser was measured, not guessed (benchmarks/render_options.py,
-2-panel line plot, 8 x 3.5 in at 100 dpi, 2 CPU cores, kernel-side ms per update, p50 / p95):
+How the figure reaches the browser was measured, not guessed (benchmarks/render_options.py:
+a 2-panel line plot, 8 x 3.5 in at 100 dpi, in a kernel on 2 CPU cores, ms per update, p50 / p95):
 
-    Agg draw + Pillow PNG into an Image            53 / 55
-    Agg draw + fig.savefig PNG into an Image       58 / 60
-    Agg redraw of the lines only (blit) + PNG       8 /  8
-    Output widget + display(fig)                  120 / 124
-    ipympl canvas.draw()                           69 / 74
+    Agg draw, Pillow PNG into an ipywidgets.Image          55 / 56
+    Agg draw, fig.savefig PNG into an Image                58 / 59
+    Agg draw, png_bytes (below) into an Image              51 / 53
+    Agg redraw of the lines only (blitting), png_bytes      4 /  4
+    Output widget, clear_output(wait=True) + display(fig)  118 / 122
+    ipympl canvas.draw()                                    68 / 69
 
-So an explorer draws with the Agg canvas and pushes PNG bytes (Pillow, zlib level 1) into an
-ipywidgets.Image. Artists created with ``animated=True`` are redrawn on a saved background
-(blitting); the whole figure is redrawn only when something else changed (matplotlib marks the
-figure ``stale``), e.g. new axis limits.
+So an explorer draws with the Agg canvas and pushes PNG bytes into an ipywidgets.Image. Artists
+created with ``animated=True`` are redrawn on a saved background (blitting); the whole figure is
+redrawn only when something else changed (matplotlib then marks the figure ``stale``), e.g. new
+axis limits. A slider update of ActivationExplorer or LayerExplorer takes 8-13 ms (p95 <= 14 ms,
+benchmarks/widget_update.py); one that changes an axis (x range) ~45 ms.
 
 Writing an explorer: subclass `Explorer` and fill in five methods.
 
