@@ -1,7 +1,7 @@
 """Kernel-side time of one explorer update while a slider moves: p50 / p95 ms per explorer.
 
-Each case builds an explorer, then moves one control across its range, each value new (no
-cache hit). An update is timed from `control.value = value` until the observer returns: compute,
+Each case builds an explorer, then moves one control across its range or options, each value
+new (no cache hit). An update is timed from `control.value = value` until the observer returns: compute,
 draw, render the PNG and hand it to the Image widget. It runs in a real IPython kernel, as in
 JupyterLab (the browser's part is not included). Add an explorer with one line in CASES.
 
@@ -24,18 +24,29 @@ CASES = [  # (explorer, control moved); the others keep their defaults
     ("LayerExplorer", "in_channels"),
     ("LayerExplorer", "input_size"),
     ("LayerExplorer", "kernel_size"),
+    ("AttentionExplorer", "d_model"),
+    ("AttentionExplorer", "seq_len"),
+    ("MemoryExplorer", "resolution"),
+    ("EnergyExplorer", "workload"),
+    ("RooflineExplorer", "batch"),
+    # LatencyExplorer measures time on each update: not a rendering benchmark
 ]
 
 
 def slider_values(control, changes: int) -> list:
-    """Up to `changes` distinct values across the slider's range (a range slider widens)."""
-    if isinstance(control.value, tuple):
-        middle, widest = (control.min + control.max) / 2, (control.max - control.min) / 2
-        return [(middle - half, middle + half) for half in np.linspace(1, widest, changes)]
-    values = np.linspace(control.min, control.max, changes)
-    if isinstance(control.value, int):
-        return [int(v) for v in np.unique(values.round())]
-    return [float(v) for v in values]
+    """Up to `changes` values the browser could send (options, or steps of the slider), spread
+    over the whole range, none the current value."""
+    if hasattr(control, "options"):
+        values = [option[1] if isinstance(option, tuple) else option for option in control.options]
+    else:
+        offsets = np.arange(0, control.max - control.min + control.step / 2, control.step)
+        if isinstance(control.value, tuple):  # a range slider: narrow it from both ends
+            values = [(control.min + o, control.max - o) for o in offsets if 2 * o < offsets[-1]]
+        else:
+            values = [type(control.value)(control.min + o) for o in offsets]
+    values = [value for value in values if value != control.value]
+    picked = np.linspace(0, len(values) - 1, min(changes, len(values))).round().astype(int)
+    return [values[i] for i in picked]
 
 
 def report(changes: int) -> None:
