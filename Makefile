@@ -23,7 +23,7 @@ lab: install
 test: install
 	bash scripts/install_browser.sh
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest --nbval --nbval-current-env --sanitize-with labs/sanitize.cfg tests labs
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with labs/sanitize.cfg tests labs
 
 bench: install
 	$(PY) -m pip install -q fvcore thop ptflops torchinfo
