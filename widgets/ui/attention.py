@@ -29,6 +29,7 @@ SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)
 # the lengths the curves are drawn at: 60 log-spaced integers over the slider's range
 SWEEP = np.unique(np.geomspace(SEQ_LENS[0], SEQ_LENS[-1], 60).round().astype(int))
 BITS = (32, 16, 8, 4)
+HEAD_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 
 ATTENTION = ("attention_scores", "attention_values")  # the two seq_len x seq_len matmuls
 FFN = ("ffn",)
@@ -125,7 +126,10 @@ class AttentionExplorer(Explorer):
             "d_model": ipywidgets.IntSlider(
                 value=512, min=64, max=8192, step=64, description="d_model"
             ),
-            "n_heads": ipywidgets.IntSlider(value=8, min=1, max=64, description="n_heads"),
+            # head counts real models use; 3, 6, 12 and 24 do not divide every d_model (a message)
+            "n_heads": ipywidgets.SelectionSlider(
+                options=HEAD_COUNTS, value=8, description="n_heads"
+            ),
             "n_layers": ipywidgets.IntSlider(value=6, min=1, max=96, description="n_layers"),
             "ffn_multiplier": ipywidgets.FloatSlider(
                 value=4.0, min=1.0, max=8.0, step=0.5, description="d_ff / d_model"
@@ -229,15 +233,15 @@ class AttentionExplorer(Explorer):
 
     def _extreme_costs(self) -> tuple[TransformerCost, TransformerCost]:
         """The costs at the controls' smallest and largest settings (every term grows with each)."""
-        d_model, n_heads, n_layers, multiplier = (
-            self.controls[name] for name in ("d_model", "n_heads", "n_layers", "ffn_multiplier")
+        d_model, n_layers, multiplier = (
+            self.controls[name] for name in ("d_model", "n_layers", "ffn_multiplier")
         )
         smallest = transformer_cost(
-            d_model.min, n_heads.min, SWEEP[0], n_layers.min,
+            d_model.min, HEAD_COUNTS[0], SWEEP[0], n_layers.min,
             _d_ff(multiplier.min, d_model.min), kind="encoder", bits=min(BITS),
         )  # fmt: skip
         largest = transformer_cost(
-            d_model.max, n_heads.max, SWEEP[-1], n_layers.max,
+            d_model.max, HEAD_COUNTS[-1], SWEEP[-1], n_layers.max,
             _d_ff(multiplier.max, d_model.max), kind="decoder", bits=max(BITS),
         )  # fmt: skip
         return smallest, largest
