@@ -2,8 +2,8 @@
 
 Every wait is on a condition in the page (a prompt, an img src, a text), never a fixed sleep.
 An *explorer* is a widget view with a picture, laid out as widgets.ui.base.Explorer does it:
-controls (sliders, dropdowns), a message box (an HTML widget right above the picture, empty
-unless the setting is invalid), the picture (`img.widget-image`, a PNG), and HTML readouts.
+controls (sliders, dropdowns), a message box (class effml-message, empty unless the setting
+is invalid), the picture (`img.widget-image`, a PNG), and HTML readouts.
 An invalid setting only shows a message: the picture and readouts stay as they were.
 """
 
@@ -48,7 +48,7 @@ KERNEL_CHOSEN_JS = (
     "!['', 'No Kernel'].includes(document.querySelector('.jp-KernelName')?.innerText ?? '')"
 )
 KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status"
-MESSAGE_BOX = ".widget-html:has(+ img.widget-image)"  # the HTML right above the picture
+MESSAGE_BOX = ".effml-message"  # the explorer's message box (widgets/ui/base.py)
 # what a check can watch change in an explorer: JS functions of the explorer's root element
 PART_JS = {
     # each redraw gives the image a new blob: URL

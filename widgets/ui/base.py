@@ -107,7 +107,9 @@ class Explorer:
 
         self._image = ipywidgets.Image(format="png")
         self._readouts_html = ipywidgets.HTML()
+        self._readouts_html.add_class("effml-readouts")  # CSS classes let page tests find them
         self._message_html = ipywidgets.HTML()
+        self._message_html.add_class("effml-message")
         shown = {name: control for name, control in self.controls.items() if name not in hide}
         self.widget = ipywidgets.VBox(
             [self.arrange_controls(shown), self._message_html, self._image, self._readouts_html]
