@@ -120,7 +120,7 @@ class AttentionExplorer(Explorer):
             ),
             "bits": ipywidgets.ToggleButtons(
                 options=[(f"{b} bit", b) for b in BITS], description="bits",
-                style={"button_width": "56px"},
+                style={"button_width": "64px"},
             ),
             "kind": ipywidgets.ToggleButtons(options=KINDS, description="kind"),
             "d_model": ipywidgets.IntSlider(

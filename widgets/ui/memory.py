@@ -168,7 +168,7 @@ def _bits_buttons(description: str) -> ipywidgets.ToggleButtons:
     return ipywidgets.ToggleButtons(
         options=[(f"{b} bit", b) for b in BITS],
         description=description,
-        style={"button_width": "56px"},
+        style={"button_width": "64px"},
     )
 
 

@@ -1,0 +1,39 @@
+"""Screenshots of each lab's main explorer, as JupyterLab in Chromium shows it (docs/img/).
+
+Runs every lab top to bottom in a real JupyterLab and saves a PNG of the lab's first explorer
+(the whole widget: controls, picture, readouts), for the README.
+
+    .venv/bin/python benchmarks/screenshots.py            # all labs -> docs/img/<lab>.png
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+
+from explorer_checks import run_notebook
+from lab_page import VIEWPORT, explorers, launch_chromium, save_screenshot
+from lab_server import jupyter_lab
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    labs = sorted((ROOT / "labs").glob("*.ipynb"))
+    with jupyter_lab([ROOT / "labs"]) as server, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        for lab in labs:
+            page = browser.new_page(viewport=VIEWPORT)
+            run_notebook(page, server.lab_url(f"labs/{lab.name}"))
+            path = save_screenshot(explorers(page)[0], ROOT / "docs" / "img" / f"{lab.stem}.png")
+            print(path.relative_to(ROOT))
+            page.close()
+            server.shutdown_kernels()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
