@@ -185,21 +185,22 @@ def linear(
 
 def _conv(
     kind: str,
-    input_shape: Sequence[int],
     spatial_ndim: int,
+    *,
+    input_shape: Sequence[int],
     in_channels: int,
     out_channels: int,
     kernel_size: int | Sequence[int],
-    stride: int | Sequence[int],
-    padding: str | int | Sequence[int],
-    dilation: int | Sequence[int],
-    groups: int,
-    bias: bool,
-    padding_mode: str,
+    stride: int | Sequence[int] = 1,
+    padding: str | int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+    bias: bool = True,
+    padding_mode: str = "zeros",
 ) -> LayerCost:
-    """nn.Conv1d / nn.Conv2d: 1 MAC (multiply + add) per weight per output position.
+    """nn.Conv1d / nn.Conv2d, with torch's arguments and defaults: 1 MAC per weight per output.
 
-    Bias adds are not counted in MACs; biases are counted in params.
+    1 MAC = 1 multiply + 1 add. Bias adds are not counted in MACs; biases are counted in params.
     """
     batch, (channels, *sizes) = _split_input(input_shape, spatial_ndim + 1)
     in_channels = check_int("in_channels", in_channels)
@@ -254,64 +255,31 @@ def _conv(
 
 
 @register("conv1d")
-def conv1d(
-    *,
-    input_shape: Sequence[int],
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] = 1,
-    padding: str | int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    groups: int = 1,
-    bias: bool = True,
-    padding_mode: str = "zeros",
-) -> LayerCost:
-    """nn.Conv1d on (N, C_in, L) or (C_in, L): 1 MAC per weight per output position."""
-    return _conv(
-        "conv1d", input_shape, 1, in_channels, out_channels, kernel_size, stride, padding,
-        dilation, groups, bias, padding_mode,
-    )  # fmt: skip
+def conv1d(**arguments: Any) -> LayerCost:
+    """nn.Conv1d on (N, C_in, L) or (C_in, L): 1 MAC per weight per output position.
+
+    The arguments are input_shape and nn.Conv1d's, with its defaults (see _conv).
+    """
+    return _conv("conv1d", 1, **arguments)
 
 
 @register("conv2d")
-def conv2d(
-    *,
-    input_shape: Sequence[int],
-    in_channels: int,
-    out_channels: int,
-    kernel_size: int | Sequence[int],
-    stride: int | Sequence[int] = 1,
-    padding: str | int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    groups: int = 1,
-    bias: bool = True,
-    padding_mode: str = "zeros",
-) -> LayerCost:
-    """nn.Conv2d on (N, C_in, H, W) or (C_in, H, W): 1 MAC per weight per output position."""
-    return _conv(
-        "conv2d", input_shape, 2, in_channels, out_channels, kernel_size, stride, padding,
-        dilation, groups, bias, padding_mode,
-    )  # fmt: skip
+def conv2d(**arguments: Any) -> LayerCost:
+    """nn.Conv2d on (N, C_in, H, W) or (C_in, H, W): 1 MAC per weight per output position.
+
+    The arguments are input_shape and nn.Conv2d's, with its defaults (see _conv).
+    """
+    return _conv("conv2d", 2, **arguments)
 
 
 @register("depthwise_conv2d")
 def depthwise_conv2d(
-    *,
-    input_shape: Sequence[int],
-    in_channels: int,
-    kernel_size: int | Sequence[int],
-    out_channels: int | None = None,
-    stride: int | Sequence[int] = 1,
-    padding: str | int | Sequence[int] = 0,
-    dilation: int | Sequence[int] = 1,
-    bias: bool = True,
-    padding_mode: str = "zeros",
+    *, in_channels: int, out_channels: int | None = None, **arguments: Any
 ) -> LayerCost:
     """nn.Conv2d with groups=in_channels: each input channel has its own k_h x k_w filters.
 
     out_channels defaults to in_channels and must be a multiple of it (the depth multiplier).
-    Same counting as conv2d, with C_in/groups = 1.
+    The other arguments are conv2d's but groups. Same counting as conv2d, with C_in/groups = 1.
     """
     out_channels = in_channels if out_channels is None else out_channels
     check_int("in_channels", in_channels)
@@ -320,9 +288,13 @@ def depthwise_conv2d(
             f"out_channels ({out_channels}) must be a multiple of in_channels ({in_channels})"
         )
     return _conv(
-        "depthwise_conv2d", input_shape, 2, in_channels, out_channels, kernel_size, stride,
-        padding, dilation, in_channels, bias, padding_mode,
-    )  # fmt: skip
+        "depthwise_conv2d",
+        2,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        groups=in_channels,
+        **arguments,
+    )
 
 
 @register("conv_transpose2d")
@@ -456,6 +428,18 @@ def multihead_attention(
 # layers without MACs: torch's FlopCounterMode counts none for them
 
 
+def _pooling_cost(kind: str, output_shape: tuple[int, ...], work: str) -> LayerCost:
+    """A pooling layer: no weights and 0 MACs; `work` says what it does instead."""
+    return LayerCost(
+        kind=kind,
+        params=0,
+        macs=0,
+        output_shape=output_shape,
+        params_formula="0 (pooling has no weights)",
+        macs_formula=f"0 ({work})",
+    )
+
+
 def _pool2d(
     kind: str,
     input_shape: Sequence[int],
@@ -478,14 +462,8 @@ def _pool2d(
                 f"padding ({p}) must be at most half of kernel_size ({k}) along {axis}"
             )
     out_sizes = _window_outputs(sizes, kernel, stride, pads, dilation, ceil_mode)
-    return LayerCost(
-        kind=kind,
-        params=0,
-        macs=0,
-        output_shape=(*batch, channels, *out_sizes),
-        params_formula="0 (pooling has no weights)",
-        macs_formula=f"0 ({work} the k_h * k_w = {math.prod(kernel)} values of each window)",
-    )
+    window = f"the k_h * k_w = {math.prod(kernel)} values of each window"
+    return _pooling_cost(kind, (*batch, channels, *out_sizes), f"{work} {window}")
 
 
 @register("maxpool2d")
@@ -535,14 +513,8 @@ def _adaptive_pool2d(
         size if target is None else check_int("output_size", target)
         for size, target in zip(sizes, targets, strict=True)
     )
-    return LayerCost(
-        kind=kind,
-        params=0,
-        macs=0,
-        output_shape=(*batch, channels, *out_sizes),
-        params_formula="0 (pooling has no weights)",
-        macs_formula=f"0 ({work} each window of about H/H_out x W/W_out inputs)",
-    )
+    window = "each window of about H/H_out x W/W_out inputs"
+    return _pooling_cost(kind, (*batch, channels, *out_sizes), f"{work} {window}")
 
 
 @register("adaptive_avgpool2d")
