@@ -43,48 +43,54 @@ conv_params = Exercise(
     tolerance=0,
 )
 
+
+def _conv_macs(arguments: str, conv: LayerCost, hint: str, mistakes: list[Mistake]) -> Exercise:
+    """The MACs of nn.Conv2d(64, 128, <arguments>) on INPUT_SHAPE; FLOPs are a mistake too."""
+    return Exercise(
+        question=(
+            f"nn.Conv2d(64, 128, {arguments}) runs on an input of shape {INPUT_SHAPE}. "
+            "How many MACs does it take?"
+        ),
+        answer=conv.macs,
+        hint=hint,
+        mistakes=[flops_for_macs(conv.macs), *mistakes],
+        unit="MACs",
+        tolerance=0,
+    )
+
+
 # --- stride: fewer output positions, fewer MACs -------------------------------------------
 
 _strided = _conv(kernel_size=3, stride=2, padding=1)
 
-strided_macs = Exercise(
-    question=(
-        "nn.Conv2d(64, 128, kernel_size=3, stride=2, padding=1) runs on an input of shape "
-        "(1, 64, 56, 56). How many MACs does it take?"
-    ),
-    answer=_strided.macs,
+strided_macs = _conv_macs(
+    "kernel_size=3, stride=2, padding=1",
+    _strided,
     hint=(
         "MACs = output positions x weights per output: find the output height and width first "
         "(stride 2 keeps every second position), then C_out x H_out x W_out x C_in x 3 x 3."
     ),
     mistakes=[
-        flops_for_macs(_strided.macs),
         Mistake(_conv3.macs, "That is at stride 1: stride 2 halves both the height and the width."),
         Mistake(
             _strided.macs + _strided.output_elements,
             "Bias adds are not MACs (torch's convention): count the multiply-accumulates only.",
         ),
     ],
-    unit="MACs",
-    tolerance=0,
 )
 
 # --- dilation: a wider view for the same weights ------------------------------------------
 
 _dilated = _conv(kernel_size=3, padding=2, dilation=2)
 
-dilated_macs = Exercise(
-    question=(
-        "nn.Conv2d(64, 128, kernel_size=3, padding=2, dilation=2) runs on an input of shape "
-        "(1, 64, 56, 56). How many MACs does it take?"
-    ),
-    answer=_dilated.macs,
+dilated_macs = _conv_macs(
+    "kernel_size=3, padding=2, dilation=2",
+    _dilated,
     hint=(
         "Dilation 2 spreads the 3 x 3 taps over a 5 x 5 window; with padding 2 the output keeps "
         "the input's size. Each output still uses 3 x 3 weights per input channel."
     ),
     mistakes=[
-        flops_for_macs(_dilated.macs),
         Mistake(
             _conv(kernel_size=5, padding=2).macs,
             "Dilation spaces the 3 x 3 taps apart; it adds no weights, so no MACs per output.",
@@ -94,8 +100,6 @@ dilated_macs = Exercise(
             "The padding of 2 keeps the output at 56 x 56.",
         ),
     ],
-    unit="MACs",
-    tolerance=0,
 )
 
 # --- grouped convolution ------------------------------------------------------------------
