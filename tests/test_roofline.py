@@ -4,52 +4,22 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers import hand_made_profile, layer_row
 from torch import nn
 
 import widgets
 from widgets.core.latency import Timing
-from widgets.core.profiler import LayerRow, Profile
 from widgets.core.roofline import MachinePeaks, layer_traffic
 
 PEAKS = MachinePeaks(gflops=100.0, bandwidth_gbs=10.0)  # ridge point: 10 FLOP/byte
 N = 1024
 
 
-def row(name, kind="Linear", params=0, macs=0, inputs=0, outputs=0):
-    return LayerRow(
-        name=name,
-        kind=kind,
-        output_shape=(outputs,),
-        params=params,
-        macs=macs,
-        input_elements=inputs,
-        output_elements=outputs,
-        activation_elements=outputs,
-        weight_bytes=params * 4,
-        activation_bytes=outputs * 4,
-        live_activation_bytes=0.0,
-    )
-
-
-def make_profile(*rows, bits=32, activation_bits=32):
-    return Profile(
-        params=sum(r.params for r in rows),
-        macs=sum(r.macs for r in rows),
-        bits=bits,
-        activation_bits=activation_bits,
-        weight_bytes=0.0,
-        activation_bytes=0.0,
-        peak_activation_bytes=0.0,
-        peak_layer="",
-        layers=list(rows),
-    )
-
-
 # an N x N input times an N x N weight: N^3 MACs over 3 N^2 numbers
-MATMUL = row("matmul", params=N * N, macs=N**3, inputs=N * N, outputs=N * N)
-RELU = row("relu", kind="ReLU", inputs=N * N, outputs=N * N)
+MATMUL = layer_row("matmul", params=N * N, macs=N**3, inputs=N * N, outputs=N * N)
+RELU = layer_row("relu", kind="ReLU", inputs=N * N, outputs=N * N)
 # batch 1: a matrix-vector product, every weight used once
-GEMV = row("gemv", params=N * N, macs=N * N, inputs=N, outputs=N)
+GEMV = layer_row("gemv", params=N * N, macs=N * N, inputs=N, outputs=N)
 
 
 def test_peaks_by_hand():
@@ -60,7 +30,7 @@ def test_peaks_by_hand():
 
 
 def test_square_matmul_is_compute_bound():
-    (point,) = widgets.roofline(make_profile(MATMUL), PEAKS)
+    (point,) = widgets.roofline(hand_made_profile(MATMUL), PEAKS)
     assert point.bytes_moved == 3 * N * N * 4
     assert point.intensity == pytest.approx(2 * N**3 / (12 * N * N)) == N / 6
     assert point.bound == "compute" and point.attainable_gflops == 100.0
@@ -68,14 +38,14 @@ def test_square_matmul_is_compute_bound():
 
 
 def test_elementwise_layer_is_memory_bound_with_zero_intensity():
-    (point,) = widgets.roofline(make_profile(RELU), PEAKS)
+    (point,) = widgets.roofline(hand_made_profile(RELU), PEAKS)
     assert (point.flops, point.intensity, point.attainable_gflops) == (0, 0.0, 0.0)
     assert point.bound == "memory"
     assert point.predicted_s == pytest.approx(8 * N * N / 10e9)  # read + write at 10 GB/s
 
 
 def test_batch_one_linear_is_memory_bound():
-    (point,) = widgets.roofline(make_profile(GEMV), PEAKS)
+    (point,) = widgets.roofline(hand_made_profile(GEMV), PEAKS)
     intensity = 2 * N * N / (4 * (N * N + 2 * N))  # just under 0.5 FLOP/byte
     assert point.intensity == pytest.approx(intensity)
     assert point.bound == "memory"
@@ -83,20 +53,22 @@ def test_batch_one_linear_is_memory_bound():
 
 
 def test_fewer_bits_raise_intensity():
-    full, int8 = (widgets.roofline(make_profile(GEMV), PEAKS, bits=b)[0] for b in (32, 8))
+    full, int8 = (widgets.roofline(hand_made_profile(GEMV), PEAKS, bits=b)[0] for b in (32, 8))
     assert int8.bytes_moved == full.bytes_moved / 4
     assert int8.intensity == pytest.approx(4 * full.intensity)
     # by default, the profile's own widths: int8 weights, fp32 activations
-    (mixed,) = widgets.roofline(make_profile(GEMV, bits=8, activation_bits=32), PEAKS)
+    (mixed,) = widgets.roofline(hand_made_profile(GEMV, bits=8, activation_bits=32), PEAKS)
     assert mixed.bytes_moved == N * N + 2 * N * 4
 
 
 def test_containers_count_their_own_weights_not_their_childrens_activations():
-    prof = make_profile(
-        row("", kind="Net", params=10, inputs=N, outputs=N),  # e.g. a learned bias of the model
-        row("block", kind="Sequential", inputs=N, outputs=N),  # moves nothing of its own
-        row("block.fc", params=N * N, macs=N * N, inputs=N, outputs=N),
-        row("head", inputs=N, outputs=N),
+    prof = hand_made_profile(
+        layer_row(
+            "", kind="Net", params=10, inputs=N, outputs=N
+        ),  # e.g. a learned bias of the model
+        layer_row("block", kind="Sequential", inputs=N, outputs=N),  # moves nothing of its own
+        layer_row("block.fc", params=N * N, macs=N * N, inputs=N, outputs=N),
+        layer_row("head", inputs=N, outputs=N),
     )
     traffic = {r.name: moved for r, moved in layer_traffic(prof)}
     assert traffic == {"": 40.0, "block.fc": 4 * (N * N + 2 * N), "head": 8.0 * N}
@@ -138,11 +110,11 @@ def test_bad_input():
     with pytest.raises(ValueError, match="gflops must be > 0"):
         MachinePeaks(gflops=0.0, bandwidth_gbs=1.0)
     with pytest.raises(TypeError, match="peaks must be a MachinePeaks"):
-        widgets.roofline(make_profile(RELU), {"gflops": 1})
+        widgets.roofline(hand_made_profile(RELU), {"gflops": 1})
     with pytest.raises(TypeError, match="profile must be a Profile"):
         widgets.roofline("resnet18", PEAKS)
     with pytest.raises(ValueError, match="unknown bits 7; choose one of: 32, 16, 8, 4, 2, 1"):
-        widgets.roofline(make_profile(RELU), PEAKS, bits=7)
+        widgets.roofline(hand_made_profile(RELU), PEAKS, bits=7)
     with pytest.raises(ValueError, match="seconds must be > 0"):
         widgets.achieved_performance(1e9, 0.0, PEAKS)
     with pytest.raises(ValueError, match="flops must be >= 0"):

@@ -1,8 +1,4 @@
-"""The Explorer contract, exercised on a tiny explorer defined here.
-
-`control_settings(controls)` (a hypothesis strategy of valid control values) is shared with the tests of
-the real explorers.
-"""
+"""The Explorer contract, exercised on a tiny explorer defined here."""
 
 from __future__ import annotations
 
@@ -12,38 +8,13 @@ from typing import ClassVar
 import ipywidgets
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from helpers import check_random_settings
+from helpers import control_settings as control_settings  # re-exported for test_ui_roofline
 from numpy.testing import assert_array_equal
 from PIL import Image
 
 from widgets.core.validate import UnknownNameError
 from widgets.ui.base import Explorer, _describe, format_readout, log_limits, set_limits
-
-
-def control_settings(controls: dict[str, ipywidgets.ValueWidget]) -> st.SearchStrategy[dict]:
-    """Random values for every control, within its min/max or options."""
-    return st.fixed_dictionaries({name: _values(control) for name, control in controls.items()})
-
-
-def _values(control: ipywidgets.ValueWidget) -> st.SearchStrategy:
-    if hasattr(control, "options"):
-        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
-        if isinstance(control, ipywidgets.SelectMultiple):
-            return st.lists(st.sampled_from(options), unique=True).map(tuple)
-        return st.sampled_from(options)
-    if isinstance(control.value, bool):
-        return st.booleans()
-    if isinstance(control, (ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)):
-        number = _number(control.min, control.max)
-        return st.tuples(number, number).map(sorted).map(tuple)
-    return _number(control.min, control.max)
-
-
-def _number(low: float, high: float) -> st.SearchStrategy:
-    if isinstance(low, int) and isinstance(high, int):
-        return st.integers(low, high)
-    return st.floats(low, high)
 
 
 class PowerExplorer(Explorer):
@@ -269,14 +240,9 @@ def test_log_limits_are_powers_of_ten(values, limits):
     assert log_limits(values) == limits
 
 
-_shared = PowerExplorer()
+def test_random_settings_never_raise():
+    def check(values):
+        assert (explorer.message != "") == (values["scale"] == 0 or values["scale"] < -1.5)
 
-
-@settings(max_examples=50, deadline=None)
-@given(control_settings(_shared.controls))
-def test_random_settings_never_raise(values):
-    figure = _shared.figure
-    _shared.set(**values)
-    assert _shared.figure is figure
-    assert isinstance(_shared.message, str)
-    assert (_shared.message != "") == (values["scale"] == 0 or values["scale"] < -1.5)
+    explorer = PowerExplorer()
+    check_random_settings(explorer, check, max_examples=50)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
-from test_ui_base import control_settings
+from helpers import check_random_settings
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -142,20 +141,16 @@ def test_unknown_kind_lists_the_kinds(explorer):
         explorer.set(kind="conv3d")
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(values=control_settings(LayerExplorer().controls))
-def test_random_settings_agree_with_torch(explorer, values):
-    figure = explorer.figure
-    explorer.set(**values)
-    assert explorer.figure is figure
-    try:  # on the meta device: shapes only, nothing allocated
-        module, x = torch_layer(values, device="meta")
-        output_shape = tuple(module(x).shape)
-    except (ValueError, RuntimeError):
-        assert explorer.message != ""
-    else:
-        assert explorer.message == ""
-        assert explorer.readouts["params"] == sum(p.numel() for p in module.parameters())
-        assert explorer.readouts["output_shape"] == output_shape
+def test_random_settings_agree_with_torch(explorer):
+    def check(values):
+        try:  # on the meta device: shapes only, nothing allocated
+            module, x = torch_layer(values, device="meta")
+            output_shape = tuple(module(x).shape)
+        except (ValueError, RuntimeError):
+            assert explorer.message != ""
+        else:
+            assert explorer.message == ""
+            assert explorer.readouts["params"] == sum(p.numel() for p in module.parameters())
+            assert explorer.readouts["output_shape"] == output_shape
+
+    check_random_settings(explorer, check)

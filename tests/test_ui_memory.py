@@ -6,8 +6,7 @@ import types
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
-from test_ui_base import control_settings
+from helpers import check_random_settings
 from torch.testing import assert_close
 
 from widgets.core.profiler import profile
@@ -163,20 +162,15 @@ def test_values_outside_the_controls_raise(explorer, values, match):
 
 # 100 settings, not 200: nearly every one is a new model, so a new profile (~40 ms) and a full
 # redraw of the figure (~35 ms); 200 would not fit the file's time budget.
-@settings(
-    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(values=control_settings(MemoryExplorer().controls))
-def test_random_settings_never_raise(explorer, values):
-    figure = explorer.figure
-    explorer.set(**values)
-    assert explorer.figure is figure
-    assert isinstance(explorer.message, str)
-    model, resolution = values["model"], values["resolution"]
-    # torchvision's ViT takes 224 x 224 only; alexnet's pooling needs at least 64 x 64
-    invalid = (model == "vit_b_16" and resolution != 224) or (
-        model == "alexnet" and resolution < 64
-    )
-    assert (explorer.message != "") == invalid
-    if invalid:
-        assert explorer.message.startswith(f"resolution {resolution} does not work for {model}")
+def test_random_settings_never_raise(explorer):
+    def check(values):
+        model, resolution = values["model"], values["resolution"]
+        # torchvision's ViT takes 224 x 224 only; alexnet's pooling needs at least 64 x 64
+        invalid = (model == "vit_b_16" and resolution != 224) or (
+            model == "alexnet" and resolution < 64
+        )
+        assert (explorer.message != "") == invalid
+        if invalid:
+            assert explorer.message.startswith(f"resolution {resolution} does not work for {model}")
+
+    check_random_settings(explorer, check, max_examples=100)

@@ -1,0 +1,107 @@
+"""Helpers shared by several test files (pytest puts tests/ on sys.path: `from helpers import ...`).
+
+- layer_row, hand_made_profile: small Profiles with numbers chosen by hand.
+- control_settings, check_random_settings: random control values never break an explorer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from widgets.core.profiler import LayerRow, Profile
+from widgets.ui.base import Explorer
+
+# --- hand-made profiles -----------------------------------------------------------------------
+
+
+def layer_row(
+    name: str,
+    kind: str = "Linear",
+    params: int = 0,
+    macs: int = 0,
+    inputs: int = 0,
+    outputs: int = 0,
+) -> LayerRow:
+    """A fp32 row that reads `inputs` numbers and writes `outputs` numbers (a 1-d output)."""
+    return LayerRow(
+        name=name,
+        kind=kind,
+        output_shape=(outputs,),
+        params=params,
+        macs=macs,
+        input_elements=inputs,
+        output_elements=outputs,
+        activation_elements=outputs,
+        weight_bytes=params * 4,
+        activation_bytes=outputs * 4,
+        live_activation_bytes=0.0,
+    )
+
+
+def hand_made_profile(*rows: LayerRow, bits: int = 32, activation_bits: int = 32) -> Profile:
+    """A Profile of `rows`: params and MACs summed; the byte totals, which no test reads, 0."""
+    return Profile(
+        params=sum(row.params for row in rows),
+        macs=sum(row.macs for row in rows),
+        bits=bits,
+        activation_bits=activation_bits,
+        weight_bytes=0.0,
+        activation_bytes=0.0,
+        peak_activation_bytes=0.0,
+        peak_layer="",
+        layers=list(rows),
+    )
+
+
+# --- random control settings ------------------------------------------------------------------
+
+
+def control_settings(controls: dict[str, ipywidgets.ValueWidget]) -> st.SearchStrategy[dict]:
+    """Random values for every control, within its min/max or options."""
+    return st.fixed_dictionaries({name: _values(control) for name, control in controls.items()})
+
+
+def _values(control: ipywidgets.ValueWidget) -> st.SearchStrategy:
+    if hasattr(control, "options"):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]
+        if isinstance(control, ipywidgets.SelectMultiple):
+            return st.lists(st.sampled_from(options), unique=True).map(tuple)
+        return st.sampled_from(options)
+    if isinstance(control.value, bool):
+        return st.booleans()
+    if isinstance(control, (ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)):
+        number = _number(control.min, control.max)
+        return st.tuples(number, number).map(sorted).map(tuple)
+    return _number(control.min, control.max)
+
+
+def _number(low: float, high: float) -> st.SearchStrategy:
+    if isinstance(low, int) and isinstance(high, int):
+        return st.integers(low, high)
+    return st.floats(low, high)
+
+
+def check_random_settings(
+    explorer: Explorer, check: Callable[[dict[str, Any]], None], max_examples: int = 200
+) -> None:
+    """Set `explorer` to `max_examples` random control settings (hypothesis, shrunk on failure).
+
+    After each: no exception, the same figure, a message string, and `check(values)` passes;
+    it asserts what this explorer must show for `values`.
+    """
+
+    @settings(max_examples=max_examples, deadline=None)
+    @given(values=control_settings(explorer.controls))
+    def set_and_check(values: dict[str, Any]) -> None:
+        figure = explorer.figure
+        explorer.set(**values)
+        assert explorer.figure is figure
+        assert isinstance(explorer.message, str)
+        check(values)
+
+    set_and_check()
