@@ -4,63 +4,48 @@ from __future__ import annotations
 
 import pytest
 import torchvision
+from helpers import hand_made_profile, layer_row
 
 import widgets
-from widgets.core.energy import format_joules, mac_energy_pj, pj_per_byte
-from widgets.core.profiler import LayerRow, Profile
+from widgets.core.energy import format_joules, mac_energy_pj, pj_per_byte, table_pj
 from widgets.core.validate import UnknownNameError
 
-
-def row(name, kind, params, macs, inputs, outputs):
-    return LayerRow(
-        name=name,
-        kind=kind,
-        output_shape=(outputs,),
-        params=params,
-        macs=macs,
-        input_elements=inputs,
-        output_elements=outputs,
-        activation_elements=outputs,
-        weight_bytes=params * 4,
-        activation_bytes=outputs * 4,
-        live_activation_bytes=0.0,
-    )
-
-
 # A 1000 -> 1000 linear layer at batch 10, then a ReLU.
-FC = row("fc", "Linear", params=1_000_000, macs=10_000_000, inputs=10_000, outputs=10_000)
-RELU = row("relu", "ReLU", params=0, macs=0, inputs=10_000, outputs=10_000)
+FC = layer_row("fc", "Linear", params=1_000_000, macs=10_000_000, inputs=10_000, outputs=10_000)
+RELU = layer_row("relu", "ReLU", inputs=10_000, outputs=10_000)
 FC_BYTES_32 = 4 * (1_000_000 + 20_000)
 RELU_BYTES_32 = 4 * 20_000
 
 
 def make_profile(bits=32, activation_bits=32):
-    return Profile(
-        params=FC.params,
-        macs=FC.macs,
-        bits=bits,
-        activation_bits=activation_bits,
-        weight_bytes=0.0,
-        activation_bytes=0.0,
-        peak_activation_bytes=0.0,
-        peak_layer="",
-        layers=[FC, RELU],
-    )
-
-
-def table(operation, bits):
-    (cost,) = [c for c in widgets.ENERGY_TABLE if (c.operation, c.bits) == (operation, bits)]
-    return cost.energy_pj
+    return hand_made_profile(FC, RELU, bits=bits, activation_bits=activation_bits)
 
 
 def test_table_has_horowitz_numbers():
-    assert table("int add", 8) == 0.03 and table("int add", 32) == 0.1
-    assert table("fp add", 16) == 0.4 and table("fp add", 32) == 0.9
-    assert table("int mult", 8) == 0.2 and table("int mult", 32) == 3.1
-    assert table("fp mult", 16) == 1.1 and table("fp mult", 32) == 3.7
-    assert table("sram read", 64) == 10.0 and table("dram read", 32) == 640.0
+    assert table_pj("int add", 8) == 0.03 and table_pj("int add", 32) == 0.1
+    assert table_pj("fp add", 16) == 0.4 and table_pj("fp add", 32) == 0.9
+    assert table_pj("int mult", 8) == 0.2 and table_pj("int mult", 32) == 3.1
+    assert table_pj("fp mult", 16) == 1.1 and table_pj("fp mult", 32) == 3.7
+    assert table_pj("sram read", 64) == 10.0 and table_pj("dram read", 32) == 640.0
     # the lecture's headline: a DRAM read costs ~700 fp32 adds
-    assert table("dram read", 32) / table("fp add", 32) == pytest.approx(711, abs=1)
+    assert table_pj("dram read", 32) / table_pj("fp add", 32) == pytest.approx(711, abs=1)
+
+
+def test_table_pj_finds_every_entry_once():
+    entries = [(cost.operation, cost.bits) for cost in widgets.ENERGY_TABLE]
+    assert len(set(entries)) == len(entries)
+    for cost in widgets.ENERGY_TABLE:
+        assert table_pj(cost.operation, cost.bits) == cost.energy_pj
+
+
+def test_table_pj_lists_what_the_table_has():
+    operations = "'int add', 'fp add', 'int mult', 'fp mult', 'sram read', 'dram read'"
+    with pytest.raises(UnknownNameError) as error:
+        table_pj("hbm read", 32)
+    assert str(error.value) == f"unknown operation 'hbm read'; choose one of: {operations}"
+    with pytest.raises(UnknownNameError) as error:
+        table_pj("int mult", 16)
+    assert str(error.value) == "unknown bits for 'int mult' 16; choose one of: 8, 32"
 
 
 def test_mac_and_byte_energies():

@@ -98,6 +98,13 @@ class EnergyEstimate:
         )
 
 
+def table_pj(operation: str, bits: int) -> float:
+    """Energy (pJ) of one entry of ENERGY_TABLE: table_pj("dram read", 32) -> 640.0."""
+    check_choice("operation", operation, dict.fromkeys(op for op, _ in _PJ))
+    check_choice(f"bits for {operation!r}", bits, [b for op, b in _PJ if op == operation])
+    return _PJ[operation, bits]
+
+
 def mac_energy_pj(bits: int) -> float:
     """Energy (pJ) of one multiply plus one add: fp32 at 32 bits, fp16 at 16, int8 at 8.
 
@@ -107,9 +114,9 @@ def mac_energy_pj(bits: int) -> float:
     """
     check_choice("bits", bits, ENERGY_BITS)
     if bits == 4:
-        return _PJ["int mult", 8] * (4 / 8) ** 2 + _PJ["int add", 8] * (4 / 8)
+        return table_pj("int mult", 8) * (4 / 8) ** 2 + table_pj("int add", 8) * (4 / 8)
     kind = "fp" if bits >= 16 else "int"
-    return _PJ[f"{kind} mult", bits] + _PJ[f"{kind} add", bits]
+    return table_pj(f"{kind} mult", bits) + table_pj(f"{kind} add", bits)
 
 
 def pj_per_byte(memory: str) -> float:

@@ -6,7 +6,7 @@ import torch
 import torchvision
 from torch import nn
 
-from widgets.core.energy import ENERGY_TABLE, estimate_energy, mac_energy_pj, pj_per_byte
+from widgets.core.energy import estimate_energy, mac_energy_pj, pj_per_byte, table_pj
 from widgets.core.latency import summarize
 from widgets.core.layers import layer_cost
 from widgets.core.profiler import Profile, profile
@@ -157,12 +157,7 @@ batch_intensity_gain = Prediction(
 # --- energy: memory access vs arithmetic ----------------------------------------------------
 
 
-def _table_pj(operation: str, bits: int) -> float:
-    """Energy (pJ) of one entry of Horowitz's table."""
-    return next(c.energy_pj for c in ENERGY_TABLE if (c.operation, c.bits) == (operation, bits))
-
-
-_dram_word_pj = _table_pj("dram read", 32)
+_dram_word_pj = table_pj("dram read", 32)
 
 dram_vs_mac = Exercise(
     question=(
@@ -172,8 +167,8 @@ dram_vs_mac = Exercise(
     answer=_dram_word_pj / mac_energy_pj(32),
     hint="Divide the energy of the DRAM read by the energy of one MAC; a MAC is two operations.",
     mistakes=[
-        Mistake(_dram_word_pj / _table_pj("fp mult", 32), "A MAC also has an add: count both."),
-        Mistake(_dram_word_pj / _table_pj("fp add", 32), "A MAC also has a multiply: count both."),
+        Mistake(_dram_word_pj / table_pj("fp mult", 32), "A MAC also has an add: count both."),
+        Mistake(_dram_word_pj / table_pj("fp add", 32), "A MAC also has a multiply: count both."),
         Mistake(
             _dram_word_pj / 4 / mac_energy_pj(32),
             "That is the energy of one byte from DRAM; the question reads a 32-bit word.",

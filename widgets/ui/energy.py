@@ -18,7 +18,13 @@ import ipywidgets
 import torchvision
 from torch import nn
 
-from widgets.core.energy import ENERGY_TABLE, EnergyEstimate, estimate_energy, format_joules
+from widgets.core.energy import (
+    ENERGY_TABLE,
+    EnergyEstimate,
+    estimate_energy,
+    format_joules,
+    table_pj,
+)
 from widgets.core.units import format_bytes
 
 from . import style
@@ -70,10 +76,6 @@ class EnergyView:
     @property
     def total_pj(self) -> float:
         return self.estimate.compute_pj + self.memory_pj
-
-
-def _table_pj(operation: str, bits: int) -> float:
-    return next(c.energy_pj for c in ENERGY_TABLE if (c.operation, c.bits) == (operation, bits))
 
 
 class EnergyExplorer(Explorer):
@@ -146,7 +148,7 @@ class EnergyExplorer(Explorer):
             0.995, 0.01, "* see the notes in widgets.ENERGY_TABLE", ha="right", color=style.GREY,
             fontsize=7,
         )  # fmt: skip
-        ratio = _table_pj("dram read", 32) / _table_pj("fp add", 32)
+        ratio = table_pj("dram read", 32) / table_pj("fp add", 32)
         ax.text(
             0.98, 0.97, f"DRAM read = {ratio:.0f}× fp32 add", transform=ax.transAxes,
             ha="right", va="top", fontweight="bold",
