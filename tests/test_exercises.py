@@ -1,4 +1,4 @@
-"""Exercise checkers: the machinery, then every exercise of labs 1-3.
+"""Exercise checkers: the machinery, every exercise of labs 1-5, then labs 1-3 one by one.
 
 For each lab exercise: the reference answer (computed here independently, with torch where it
 can be) is accepted, answers within tolerance are accepted, and typical wrong answers are
@@ -27,6 +27,8 @@ from widgets.exercises import (
     lab01,
     lab02,
     lab03,
+    lab04,
+    lab05,
     macs_for_flops,
 )
 
@@ -160,9 +162,9 @@ def test_prediction_asks_first_then_reveals_and_remembers_the_first_guess() -> N
     assert doubling.predict("four").status == "invalid"
 
 
-# --- every exercise of labs 1-3 ---------------------------------------------------------------
+# --- every exercise of labs 1-5 ---------------------------------------------------------------
 
-LAB_MODULES = [lab01, lab02, lab03]
+LAB_MODULES = [lab01, lab02, lab03, lab04, lab05]
 
 
 def _named(module, kind: type) -> list[tuple[str, object]]:
@@ -185,7 +187,7 @@ def test_each_lab_has_at_least_three_exercises() -> None:
 def test_lab_exercise_accepts_its_answer_and_names_each_mistake(exercise: Exercise) -> None:
     assert exercise.check(exercise.answer).correct
     assert exercise.check(None).status == "unanswered"
-    assert exercise.mistakes, "every exercise has hints for typical mistakes"
+    assert len(exercise.mistakes) >= 2, "every exercise has hints for two typical mistakes"
     for mistake in exercise.mistakes:
         assert exercise.check(mistake.answer).message == f"Not quite. {mistake.hint}"
     if not exercise.choices:
