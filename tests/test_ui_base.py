@@ -9,7 +9,6 @@ import ipywidgets
 import numpy as np
 import pytest
 from helpers import check_random_settings
-from helpers import control_settings as control_settings  # re-exported for test_ui_roofline
 from numpy.testing import assert_array_equal
 from PIL import Image
 

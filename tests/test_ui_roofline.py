@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from hypothesis import HealthCheck, given, settings
-from test_ui_base import control_settings
+from helpers import check_random_settings
 from torch.testing import assert_close
 
 import widgets
@@ -152,14 +151,10 @@ def test_peaks_must_be_machine_peaks():
         RooflineExplorer(peaks={"gflops": 100})
 
 
-@settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(values=control_settings(RooflineExplorer(peaks=PEAKS).controls))
-def test_random_settings_never_raise(explorer, values):
-    figure = explorer.figure
-    explorer.set(**values)
-    assert explorer.figure is figure
-    assert explorer.message == ""
-    assert 0 < explorer.readouts["memory_bound_layers"] < 1
-    assert 0 <= explorer.readouts["memory_bound_macs"] < 1
+def test_random_settings_never_raise(explorer):
+    def check(values):
+        assert explorer.message == ""
+        assert 0 < explorer.readouts["memory_bound_layers"] < 1
+        assert 0 <= explorer.readouts["memory_bound_macs"] < 1
+
+    check_random_settings(explorer, check)

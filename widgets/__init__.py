@@ -39,6 +39,7 @@ _EXPORTS: dict[str, str] = {
     "measure_latency": "widgets.core.latency",
     "throughput_sweep": "widgets.core.latency",
     "ENERGY_TABLE": "widgets.core.energy",
+    "table_pj": "widgets.core.energy",
     "EnergyEstimate": "widgets.core.energy",
     "estimate_energy": "widgets.core.energy",
     "MachinePeaks": "widgets.core.roofline",
