@@ -67,6 +67,12 @@ def test_real_model_keeps_its_weights_and_mode():
     torch.testing.assert_close(model.conv1.weight.detach(), before)
 
 
+def test_real_and_meta_models_give_the_same_profile():
+    real = widgets.profile(torchvision.models.resnet18(), input_size=(2, 3, 64, 64))
+    meta = widgets.profile(meta_model("resnet18"), input_size=(2, 3, 64, 64))
+    assert real == meta
+
+
 def test_huge_input_is_profiled_without_allocating():
     # Real activations would peak near 1 TB; the meta device never allocates them.
     prof = widgets.profile(meta_model("resnet50"), input_size=(4096, 3, 1024, 1024))

@@ -18,6 +18,7 @@ the same).
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -110,10 +111,13 @@ def profile(
     check_choice("activation_bits", activation_bits, BIT_WIDTHS)
     args = _meta_inputs(input_size, inputs)
 
-    weights = {
-        name: torch.empty_like(tensor, device="meta")
-        for name, tensor in [*model.named_parameters(), *model.named_buffers()]
-    }
+    tensors = dict([*model.named_parameters(), *model.named_buffers()])
+    on_meta = all(t.device.type == "meta" for t in tensors.values())
+    # A model built on the meta device runs as it is; any other gets meta stand-ins for its
+    # weights for this one call (functional_call), which leaves the model untouched.
+    weights = (
+        tensors if on_meta else {n: torch.empty_like(t, device="meta") for n, t in tensors.items()}
+    )
     counter = _Counter(model, activation_bits)
     for arg in tree_flatten(args)[0]:
         counter.track(arg, owner=None)
@@ -121,15 +125,22 @@ def profile(
 
     was_training = [(m, m.training) for m in model.modules()]
     model.eval()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a full collection of a big model's objects would take longer than the profile
     try:
         with counter, torch.no_grad():
-            torch.func.functional_call(model, weights, args, strict=False)
+            if on_meta:
+                model(*args)
+            else:
+                torch.func.functional_call(model, weights, args, strict=False)
     except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as error:
         shapes = [tuple(a.shape) for a in tree_flatten(args)[0] if isinstance(a, torch.Tensor)]
         raise ValueError(
             f"the model's forward failed on inputs of shape {shapes}: {error}"
         ) from error
     finally:
+        if gc_was_enabled:
+            gc.enable()
         counter.close()
         for module, training in was_training:
             module.training = training
@@ -213,7 +224,7 @@ class _Counter(TorchDispatchMode):
         if not self.stack or self.stack[-1].module is not module:
             return
         call = self.stack.pop()
-        tensors = [t for t in tree_flatten(output)[0] if isinstance(t, torch.Tensor)]
+        tensors = _tensors(output)
         call.output_shape = tuple(tensors[0].shape) if tensors else ()
         call.output_elements = _unique_elements(tensors)
         call.live_bytes = self.live_bytes
@@ -349,9 +360,18 @@ def _empty_like_dtype(like: torch.Tensor, *shape: int) -> torch.Tensor:
     return torch.empty(shape, dtype=like.dtype, device="meta")
 
 
+def _tensors(values: Any) -> list[torch.Tensor]:
+    """The tensors in a module's arguments or output (a tensor, a flat tuple, or any pytree)."""
+    if isinstance(values, torch.Tensor):
+        return [values]
+    if isinstance(values, (tuple, list)) and all(isinstance(v, torch.Tensor) for v in values):
+        return list(values)  # the common cases, without the cost of tree_flatten
+    return [t for t in tree_flatten(values)[0] if isinstance(t, torch.Tensor)]
+
+
 def _unique_elements(values: Any) -> int:
     """Elements of the distinct tensors among `values` (self-attention passes x three times)."""
-    tensors = {id(t): t for t in tree_flatten(values)[0] if isinstance(t, torch.Tensor)}
+    tensors = {id(t): t for t in _tensors(values)}
     return sum(t.numel() for t in tensors.values())
 
 
