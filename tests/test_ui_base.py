@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import ClassVar
 
@@ -13,7 +14,14 @@ from numpy.testing import assert_array_equal
 from PIL import Image
 
 from widgets.core.validate import UnknownNameError
-from widgets.ui.base import Explorer, _describe, format_readout, log_limits, set_limits
+from widgets.ui.base import (
+    Explorer,
+    _describe,
+    data_url,
+    format_readout,
+    log_limits,
+    set_limits,
+)
 
 
 class PowerExplorer(Explorer):
@@ -58,7 +66,7 @@ class PowerExplorer(Explorer):
 
 
 def png(explorer: Explorer) -> bytes:
-    return bytes(explorer._image.value)
+    return explorer.png
 
 
 def test_initial_values_and_first_view():
@@ -141,6 +149,31 @@ def test_png_holds_exactly_the_figure_pixels():
     assert_array_equal(decoded, np.asarray(ex._canvas.buffer_rgba()))
 
 
+def test_image_shows_the_png_as_a_data_url():
+    ex = PowerExplorer(power=3)
+    assert ex._image.format == "url"
+    prefix, encoded = bytes(ex._image.value).split(b",")
+    assert prefix == b"data:image/png;base64"
+    assert base64.b64decode(encoded) == png(ex)
+
+
+def test_picture_is_sent_before_the_readouts():
+    ex = PowerExplorer()
+    sent = []
+    ex._image.observe(lambda change: sent.append("picture"), names="value")
+    ex._readouts_html.observe(lambda change: sent.append("readouts"), names="value")
+    ex.set(power=3)
+    assert sent == ["picture", "readouts"]
+
+
+def test_controls_do_not_echo_values_to_the_browser():
+    ex = PowerExplorer()
+    for control in ex.controls.values():
+        assert control.trait_metadata("value", "echo_update") is False
+        assert control.trait_metadata("value", "sync") is True  # still synced both ways
+    assert ipywidgets.IntSlider().trait_metadata("value", "echo_update") is None  # others echo
+
+
 def test_hide_keeps_the_control_but_does_not_show_it():
     ex = PowerExplorer(hide=["scale"], scale=2.0)
     shown = ex.widget.children[0].children
@@ -181,7 +214,7 @@ def test_displaying_shows_the_widget():
     ex = PowerExplorer()
     bundle = ex._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
-    assert bytes(ex.widget.children[2].value) == png(ex)
+    assert bytes(ex.widget.children[2].value) == data_url(png(ex))
     table = ex.widget.children[3].value
     assert "<table" in table and "y at x = 2" in table and "4" in table
 

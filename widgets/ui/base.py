@@ -16,6 +16,19 @@ redrawn only when something else changed (matplotlib then marks the figure ``sta
 axis limits. A slider update of ActivationExplorer or LayerExplorer takes 8-13 ms (p95 <= 14 ms,
 benchmarks/widget_update.py); one that changes an axis (x range) ~45 ms.
 
+In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
+and Chromium sharing the 2 cores with the kernel) an update is ~35-50 ms: ~5 ms to reach the
+kernel, ~15-20 ms in it (the update above, slower while the browser uses the other core), ~5-8 ms
+back, ~10 ms to load and show the PNG. Three choices here cut that by ~10-15 ms:
+
+    the picture is a data: URL, not PNG bytes     src -> loaded ~3 ms, not ~10 ms: ipywidgets
+                                                  makes bytes a blob: URL, which Chromium fetches
+                                                  through its browser process
+    the picture is sent before the readouts       the browser loads it while the readouts render
+    no echo of the control's value                one message (and one re-render) less per step
+
+Readouts and message are sent only when their text changes (traitlets skips equal values).
+
 Writing an explorer: subclass `Explorer` and fill in five methods.
 
     class PowerExplorer(Explorer):
@@ -47,6 +60,7 @@ Optional class attributes: `readout_labels`, `control_groups`, `cache_size`.
 
 from __future__ import annotations
 
+import base64
 import functools
 import html
 import math
@@ -77,6 +91,7 @@ class Explorer:
         controls: every control widget, by parameter name.
         readouts: the numbers currently shown under the figure.
         figure: the one matplotlib Figure, the same object for the explorer's whole life.
+        png: the picture shown, as PNG bytes.
         message: '' when the settings are valid, else the message shown in the widget.
         widget: the ipywidgets container that displaying the explorer shows.
     """
@@ -93,6 +108,7 @@ class Explorer:
         hide = [self._check_control_name(name) for name in hide]
         self.readouts: dict[str, Any] = {}
         self.message = ""
+        self.png = b""
 
         with matplotlib.rc_context(style.RC_PARAMS):
             self.figure = Figure(figsize=style.FIGSIZE_INCHES, dpi=style.DPI)
@@ -105,7 +121,7 @@ class Explorer:
         self._background = None  # pixels of the figure without its animated artists
         self._compute = functools.lru_cache(maxsize=self.cache_size)(self.compute)
 
-        self._image = ipywidgets.Image(format="png")
+        self._image = ipywidgets.Image(format="url")  # value: data_url(self.png)
         self._readouts_html = ipywidgets.HTML()
         self._readouts_html.add_class("effml-readouts")  # CSS classes let page tests find them
         self._message_html = ipywidgets.HTML()
@@ -118,6 +134,9 @@ class Explorer:
         self._holding = False  # True while set() changes several controls
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
+            # ipywidgets 8 echoes every value the browser sends (for several browsers on one
+            # kernel); an explorer has one, and the echo costs a message per slider step
+            control._value_metadata = {"echo_update": False}  # traitlets: per-widget metadata
             if hasattr(control, "description"):  # show descriptions in full, not cut at 80 px
                 control.style.description_width = "initial"
         self.set(**values)
@@ -186,9 +205,9 @@ class Explorer:
         except Exception as error:  # an observer would swallow it: show it in the widget
             self._show_message(_describe(error))
             return
-        self.readouts = readouts
+        self.readouts, self.png = readouts, png
+        self._image.value = data_url(png)  # first: the browser loads it while readouts render
         self._readouts_html.value = self._readouts_table(readouts)
-        self._image.value = png
         self._show_message("")
 
     def _on_change(self, change: dict) -> None:
@@ -261,6 +280,11 @@ def png_bytes(rgba: np.ndarray) -> bytes:
             _png_chunk(b"IEND", b""),
         ]
     )
+
+
+def data_url(png: bytes) -> bytes:
+    """The PNG as a data: URL (bytes), what an ipywidgets.Image with format="url" shows."""
+    return b"data:image/png;base64," + base64.b64encode(png)
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
