@@ -4,7 +4,8 @@ For each slider of each explorer in the given notebooks: press ArrowRight on its
 (ArrowLeft when at the maximum), each time timing in the page from the keydown to the first frame
 drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_PROBE_JS). This is what a
 student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider
-over the n steps that drew a new picture (steps to invalid settings show a message instead).
+over the n steps that drew a new picture (steps to invalid settings show a message instead),
+and the load average before and after: other work on the 2 cores slows every step.
 
     .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
     .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
@@ -13,6 +14,7 @@ over the n steps that drew a new picture (steps to invalid settings show a messa
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -33,6 +35,11 @@ def p50_p95(latencies_ms: list[float]) -> str:
     return f"{percentiles[49]:8.1f} {percentiles[94]:8.1f}"
 
 
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, as `uptime` shows them."""
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks with explorers")
@@ -40,6 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     notebooks = [path.resolve() for path in args.notebooks]
 
+    print(f"load average: {load_average()}")
     print(f"{'notebook':32} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
     folders = list(dict.fromkeys(path.parent for path in notebooks))
     with jupyter_lab(folders) as server, sync_playwright() as playwright:
@@ -58,6 +66,7 @@ def main() -> None:
             page.close()
             server.shutdown_kernels()
         browser.close()
+    print(f"load average: {load_average()}")
 
 
 if __name__ == "__main__":

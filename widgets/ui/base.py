@@ -17,9 +17,9 @@ axis limits. A slider update of ActivationExplorer or LayerExplorer takes 8-13 m
 benchmarks/widget_update.py); one that changes an axis (x range) ~45 ms.
 
 In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
-and Chromium sharing the 2 cores with the kernel) an update is ~35-50 ms: ~5 ms to reach the
-kernel, ~15-20 ms in it (the update above, slower while the browser uses the other core), ~5-8 ms
-back, ~10 ms to load and show the PNG. Three choices here cut that by ~10-15 ms:
+and Chromium sharing the 2 cores with the kernel) a step takes ~45-65 ms (p50): ~5 ms to reach
+the kernel, ~15-35 ms in it (the update above, slower while the browser uses the other core),
+~5-10 ms back, ~10 ms to load and show the PNG. Three choices here cut ~10-20 ms from each step:
 
     the picture is a data: URL, not PNG bytes     src -> loaded ~3 ms, not ~10 ms: ipywidgets
                                                   makes bytes a blob: URL, which Chromium fetches
