@@ -51,7 +51,7 @@ KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.d
 MESSAGE_BOX = ".effml-message"  # the explorer's message box (widgets/ui/base.py)
 # what a check can watch change in an explorer: JS functions of the explorer's root element
 PART_JS = {
-    # each redraw gives the image a new blob: URL
+    # each redraw gives the image a new data: URL (it changes whenever the picture does)
     "image": "root => root.querySelector('img.widget-image')?.getAttribute('src') ?? ''",
     "readout": f"""root => [...root.querySelectorAll('.widget-html:not({MESSAGE_BOX})')]
                           .map(html => html.innerText).join('\\n')""",
