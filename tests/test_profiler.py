@@ -251,3 +251,11 @@ def test_bad_input():
         widgets.profile(model, input_size=(1, 4), bits=7)
     with pytest.raises(ValueError, match=r"forward failed on inputs of shape \[\(1, 5\)\]"):
         widgets.profile(model, input_size=(1, 5))
+
+
+def test_meta_model_is_built_once_without_weights():
+    model = widgets.meta_model("resnet18")
+    assert widgets.meta_model("resnet18") is model
+    assert all(p.device.type == "meta" for p in model.parameters())
+    layer = widgets.meta_model(nn.Identity)
+    assert isinstance(layer, nn.Identity) and widgets.meta_model(nn.Identity) is layer

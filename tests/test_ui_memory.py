@@ -9,10 +9,10 @@ import torch
 from helpers import check_random_settings
 from torch.testing import assert_close
 
-from widgets.core.profiler import profile
+from widgets.core.profiler import meta_model, profile
 from widgets.core.units import format_bytes
 from widgets.ui import memory
-from widgets.ui.memory import Y_LIMITS, MemoryExplorer, build_model
+from widgets.ui.memory import Y_LIMITS, MemoryExplorer
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +22,7 @@ def explorer() -> MemoryExplorer:
 
 def core_rows(model, resolution=224, batch=1, bits=32, activation_bits=32):
     prof = profile(
-        build_model(model),
+        meta_model(model),
         input_size=(batch, 3, resolution, resolution),
         bits=bits,
         activation_bits=activation_bits,
@@ -142,8 +142,8 @@ def test_huge_settings_say_whether_they_fit_in_memory(monkeypatch, total_gib, fi
 
 
 def test_models_are_built_once_on_the_meta_device():
-    model = build_model("resnet18")
-    assert build_model("resnet18") is model
+    model = meta_model("resnet18")
+    assert meta_model("resnet18") is model
     assert next(model.parameters()).device.type == "meta"
 
 

@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "Profile": "widgets.core.profiler",
     "LayerRow": "widgets.core.profiler",
     "profile": "widgets.core.profiler",
+    "meta_model": "widgets.core.profiler",
     # transformer cost (lab 3)
     "TransformerCost": "widgets.core.transformer",
     "transformer_cost": "widgets.core.transformer",

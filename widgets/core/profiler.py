@@ -18,9 +18,10 @@ the same).
 
 from __future__ import annotations
 
+import functools
 import gc
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +34,7 @@ from torch.utils.flop_counter import flop_registry, register_flop_formula, sdpa_
 from .units import BIT_WIDTHS, format_bytes, format_count
 from .validate import check_choice, check_shape
 
-__all__ = ["LayerRow", "Profile", "profile"]
+__all__ = ["LayerRow", "Profile", "meta_model", "profile"]
 
 
 @register_flop_formula(torch.ops.aten._scaled_dot_product_flash_attention_for_cpu)
@@ -158,6 +159,18 @@ def profile(
         peak_layer=counter.peak_layer,
         layers=layers,
     )
+
+
+@functools.cache
+def meta_model(build: str | Callable[[], nn.Module]) -> nn.Module:
+    """A model on the meta device (shapes, no weights), built once: a torchvision model name
+    (built with weights=None) or a function that builds the model."""
+    with torch.device("meta"):
+        if callable(build):
+            return build()
+        import torchvision  # here, not at the top: only callers that name a model pay for it
+
+        return torchvision.models.get_model(build, weights=None)
 
 
 def _meta_inputs(input_size: Any, inputs: Any) -> tuple[Any, ...]:

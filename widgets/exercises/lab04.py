@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import nn
 
 from widgets.core.energy import estimate_energy, mac_energy_pj, pj_per_byte, table_pj
 from widgets.core.latency import summarize
 from widgets.core.layers import layer_cost
-from widgets.core.profiler import Profile, profile
+from widgets.core.profiler import Profile, meta_model, profile
 from widgets.core.roofline import layer_traffic
 
 from . import Exercise, Mistake, Prediction, macs_for_flops
@@ -75,9 +74,7 @@ RESNET_LATENCY_S = 0.050
 
 def _profile_at_224(model_name: str) -> Profile:
     """profile() of a torchvision model on one 224 x 224 image, built without weights."""
-    with torch.device("meta"):  # shapes only: no weights are allocated
-        model = getattr(torchvision.models, model_name)(weights=None)
-    return profile(model, input_size=(1, 3, 224, 224))
+    return profile(meta_model(model_name), input_size=(1, 3, 224, 224))
 
 
 _resnet50 = _profile_at_224("resnet50")

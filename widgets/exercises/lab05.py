@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import torch
-import torchvision
-
-from widgets.core.profiler import Profile, profile
+from widgets.core.profiler import Profile, meta_model, profile
 from widgets.core.units import model_size_bytes
 
 from . import Exercise, Mistake, Prediction, binary_as_si
@@ -13,9 +10,7 @@ from . import Exercise, Mistake, Prediction, binary_as_si
 MIB = 2**20
 IMAGE = (1, 3, 224, 224)
 
-with torch.device("meta"):  # shapes only: no weights are allocated
-    _mobilenet_v2 = torchvision.models.mobilenet_v2(weights=None)
-    _resnet50 = torchvision.models.resnet50(weights=None)
+_mobilenet_v2, _resnet50 = meta_model("mobilenet_v2"), meta_model("resnet50")
 _mobilenet_profile = profile(_mobilenet_v2, input_size=IMAGE)
 _resnet_profile = profile(_resnet50, input_size=IMAGE)
 

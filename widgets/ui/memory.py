@@ -10,21 +10,17 @@ cost no memory and no arithmetic.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import ipywidgets
 import numpy as np
 import psutil
-import torch
-import torchvision
 from matplotlib.axes import Axes
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
-from torch import nn
 
-from widgets.core.profiler import LayerRow, Profile, profile
+from widgets.core.profiler import LayerRow, Profile, meta_model, profile
 from widgets.core.units import format_bytes
 
 from . import style
@@ -38,13 +34,6 @@ BITS = (32, 16, 8, 4)
 # 512 x 512 included): changing batch or bits moves the bars, not the axis, and redraws only them.
 Y_LIMITS = (1.0, 1024.0**4)
 BAR_WIDTH = 0.4  # in layers: a weight bar and an activation bar side by side
-
-
-@functools.cache
-def build_model(name: str) -> nn.Module:
-    """A torchvision model without weights, on the meta device: no memory, ~30 ms, built once."""
-    with torch.device("meta"):
-        return torchvision.models.get_model(name, weights=None)
 
 
 @dataclass(frozen=True)
@@ -117,7 +106,7 @@ class MemoryExplorer(Explorer):
     ) -> MemoryView:
         try:
             prof = profile(
-                build_model(model),
+                meta_model(model),
                 input_size=(batch, 3, resolution, resolution),
                 bits=weight_bits,
                 activation_bits=activation_bits,

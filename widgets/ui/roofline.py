@@ -16,11 +16,9 @@ from typing import Any, ClassVar
 
 import ipywidgets
 import numpy as np
-import torch
-import torchvision
 from torch import nn
 
-from widgets.core.profiler import Profile, profile
+from widgets.core.profiler import Profile, meta_model, profile
 from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
 
 from . import style
@@ -36,16 +34,10 @@ PEAKS_BUDGET_S = 1.0  # for measuring the roofs, once per session
 INTENSITY_LIMITS = (0.1, 1e4)
 
 
-@functools.cache
-def _meta_model(build: Callable[[], nn.Module]) -> nn.Module:
-    with torch.device("meta"):
-        return build()
-
-
 @functools.lru_cache(maxsize=128)
-def meta_profile(build: Callable[[], nn.Module], input_size: tuple[int, ...]) -> Profile:
-    """profile() of the model `build()` returns, built on the meta device (no weights); cached."""
-    return profile(_meta_model(build), input_size=input_size)
+def meta_profile(build: str | Callable[[], nn.Module], input_size: tuple[int, ...]) -> Profile:
+    """profile() of `meta_model(build)` (a torchvision name or a builder); cached."""
+    return profile(meta_model(build), input_size=input_size)
 
 
 @dataclass(frozen=True)
@@ -133,8 +125,7 @@ class RooflineExplorer(Explorer):
         )  # fmt: skip
 
     def compute(self, model: str, batch: int, bits: int) -> RooflineView:
-        build = getattr(torchvision.models, model)
-        prof = meta_profile(build, (batch, *IMAGE))
+        prof = meta_profile(model, (batch, *IMAGE))
         return RooflineView(
             title=f"{model}, batch {batch}, {bits}-bit weights and activations",
             points=roofline(prof, self.peaks, bits=bits),
