@@ -116,7 +116,7 @@ def measure_latency(
     budget_ns = budget_s * 1e9
     warmup_runs, warmup_ns = (2, WARMUP_SHARE * budget_ns) if warmup is None else (warmup, 0)
     start = time.perf_counter_ns()
-    with _using_threads(threads), _eval_mode(model_or_fn), torch.inference_mode():
+    with using_threads(threads), profiler.eval_mode(model_or_fn), torch.inference_mode():
         try:
             _timed_runs(model_or_fn, inputs, min_runs=warmup_runs, budget_ns=warmup_ns)
             times_ns = _timed_runs(model_or_fn, inputs, min_runs=min_runs, budget_ns=budget_ns)
@@ -217,27 +217,14 @@ def _as_tensors(inputs: Any) -> tuple[torch.Tensor, ...]:
 
 
 @contextmanager
-def _using_threads(threads: int) -> Iterator[None]:
+def using_threads(threads: int) -> Iterator[None]:
+    """torch uses `threads` threads inside the block; the previous count is restored after."""
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-@contextmanager
-def _eval_mode(model_or_fn: Callable[..., Any]) -> Iterator[None]:
-    """Eval mode for a module (dropout off, batch-norm statistics frozen), restored after."""
-    modules = list(model_or_fn.modules()) if isinstance(model_or_fn, nn.Module) else []
-    was_training = [module.training for module in modules]
-    if modules:
-        model_or_fn.eval()
-    try:
-        yield
-    finally:
-        for module, training in zip(modules, was_training, strict=True):
-            module.training = training
 
 
 def _percentile(ordered: Sequence[float], percent: float) -> float:

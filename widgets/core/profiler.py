@@ -21,7 +21,8 @@ from __future__ import annotations
 import functools
 import gc
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,7 @@ from torch.utils.flop_counter import flop_registry, register_flop_formula, sdpa_
 from .units import BIT_WIDTHS, format_bytes, format_count
 from .validate import check_choice, check_shape
 
-__all__ = ["LayerRow", "Profile", "meta_model", "profile"]
+__all__ = ["LayerRow", "Profile", "eval_mode", "meta_model", "profile"]
 
 
 @register_flop_formula(torch.ops.aten._scaled_dot_product_flash_attention_for_cpu)
@@ -124,12 +125,10 @@ def profile(
         counter.track(arg, owner=None)
     counter.weight_storages = {id(t.untyped_storage()) for t in weights.values()}
 
-    was_training = [(m, m.training) for m in model.modules()]
-    model.eval()
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a full collection of a big model's objects would take longer than the profile
     try:
-        with counter, torch.no_grad():
+        with eval_mode(model), counter, torch.no_grad():
             if on_meta:
                 model(*args)
             else:
@@ -143,8 +142,6 @@ def profile(
         if gc_was_enabled:
             gc.enable()
         counter.close()
-        for module, training in was_training:
-            module.training = training
 
     params = sum(p.numel() for p in model.parameters())
     layers = counter.rows(bits)
@@ -159,6 +156,21 @@ def profile(
         peak_layer=counter.peak_layer,
         layers=layers,
     )
+
+
+@contextmanager
+def eval_mode(model_or_fn: Callable[..., Any]) -> Iterator[None]:
+    """Eval mode for a module (dropout off, batch-norm statistics frozen), restored after;
+    nothing for a plain function."""
+    modules = list(model_or_fn.modules()) if isinstance(model_or_fn, nn.Module) else []
+    was_training = [module.training for module in modules]
+    if modules:
+        model_or_fn.eval()
+    try:
+        yield
+    finally:
+        for module, training in zip(modules, was_training, strict=True):
+            module.training = training
 
 
 @functools.cache

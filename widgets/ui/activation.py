@@ -7,10 +7,8 @@ Right: one real nn.Linear layer followed by ReLU or leaky ReLU after one SGD ste
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,6 +18,7 @@ import torch
 from matplotlib.figure import Figure
 
 from widgets.core.activations import ACTIVATIONS, Activation, DyingReluResult, dying_relu
+from widgets.core.latency import using_threads
 
 from . import style
 from .base import Explorer, set_limits
@@ -136,7 +135,9 @@ class ActivationExplorer(Explorer):
         chosen = {name: ACTIVATIONS[name] for name in activations}
         params = {name: _params(a, negative_slope) for name, a in chosen.items()}
         leaky = dying_activation == "leaky_relu"
-        with _one_torch_thread():
+        # One thread: these tensors are too small to gain from more, and while another program
+        # (the browser...) keeps a core busy, waiting threads make a 401-element exp take ~10 ms.
+        with using_threads(1):
             x = torch.linspace(low, high, POINTS, dtype=torch.float64)
             outputs = {name: a.forward(x, **params[name]).numpy() for name, a in chosen.items()}
             derivatives = {
@@ -198,19 +199,6 @@ def _dying_relu(
     """The experiment and its histogram, cached apart: the curve controls do not change them."""
     dying = dying_relu(bias_shift, learning_rate, negative_slope)
     return dying, np.histogram(dying.active_fraction, bins=BINS)[0]
-
-
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """Run torch on one thread: these tensors are too small to gain from more, and when another
-    program (the browser...) keeps a core busy, waiting threads make a 401-element exp take
-    ~10 ms instead of ~5 us."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _params(activation: Activation, negative_slope: float) -> dict[str, float]:
