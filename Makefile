@@ -17,8 +17,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
 	touch $@
 
+# JupyterLab refuses to start as root (containers, CI machines) unless told it is meant
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter lab labs
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) labs
 
 test: install
 	bash scripts/install_browser.sh
