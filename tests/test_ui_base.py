@@ -10,6 +10,7 @@ import ipywidgets
 import numpy as np
 import pytest
 from helpers import check_random_settings
+from matplotlib.axes import Axes
 from numpy.testing import assert_array_equal
 from PIL import Image
 
@@ -141,6 +142,47 @@ def test_fast_redraw_gives_the_same_pixels_as_a_full_draw(monkeypatch):
     ex.set(fixed_axes=False)  # new axis limits: full draw
     assert full_draws == [1]
     assert png(ex) == png(PowerExplorer(power=3, fixed_axes=False))
+
+
+class TwoPanelExplorer(PowerExplorer):
+    """PowerExplorer with a still panel on its left and a title that can grow over it."""
+
+    def make_controls(self):
+        return {**super().make_controls(), "long_title": ipywidgets.Checkbox(value=False)}
+
+    def make_figure(self, figure):
+        still_ax, self.ax = figure.subplots(1, 2)
+        still_ax.set(xlabel="a still panel", title="left")
+        (self.line,) = self.ax.plot([], [], animated=True)
+        self.ax.set(xlim=(0, 2), ylim=(-32, 32))
+
+    def compute(self, long_title, **values):
+        return (*super().compute(**values), long_title)
+
+    def summarize(self, result):
+        return super().summarize(result[:3])
+
+    def draw(self, result):
+        *power_result, long_title = result
+        super().draw(power_result)
+        self.ax.set_title("right " * (30 if long_title else 1))
+
+
+def test_only_the_changed_panel_is_redrawn_and_pixels_match_a_full_draw(monkeypatch):
+    ex = TwoPanelExplorer()
+    full_draws = []
+    draw = ex._canvas.draw
+    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    redrawn = []
+    monkeypatch.setattr(
+        ex.ax, "draw", lambda renderer: redrawn.append(1) or Axes.draw(ex.ax, renderer)
+    )
+    ex.set(fixed_axes=False, power=3)  # new limits on the right panel only
+    assert (full_draws, redrawn) == ([], [1])
+    assert png(ex) == png(TwoPanelExplorer(fixed_axes=False, power=3))
+    ex.set(long_title=True)  # the new title reaches over the left panel: full draw
+    assert full_draws == [1]
+    assert png(ex) == png(TwoPanelExplorer(fixed_axes=False, power=3, long_title=True))
 
 
 def test_png_holds_exactly_the_figure_pixels():

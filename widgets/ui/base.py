@@ -11,10 +11,11 @@ a 2-panel line plot, 8 x 3.5 in at 100 dpi, in a kernel on 2 CPU cores, ms per u
     ipympl canvas.draw()                                    68 / 69
 
 So an explorer draws with the Agg canvas and pushes PNG bytes into an ipywidgets.Image. Artists
-created with ``animated=True`` are redrawn on a saved background (blitting); the whole figure is
-redrawn only when something else changed (matplotlib then marks the figure ``stale``), e.g. new
-axis limits. A slider update of ActivationExplorer or LayerExplorer takes 8-13 ms (p95 <= 14 ms,
-benchmarks/widget_update.py); one that changes an axis (x range) ~45 ms.
+created with ``animated=True`` are redrawn on a saved background (blitting). When something else
+changed (matplotlib then marks the axes ``stale``), e.g. new axis limits, only the changed axes
+are drawn again (~20 ms each, mostly their text) unless they would touch another one; then the
+whole figure. A slider update of ActivationExplorer or LayerExplorer takes 8-15 ms
+(benchmarks/widget_update.py); one that changes an axis (x range) ~35 ms.
 
 In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
 and Chromium sharing the 2 cores with the kernel) a step takes ~45-65 ms (p50): ~5 ms to reach
@@ -54,7 +55,7 @@ Writing an explorer: subclass `Explorer` and fill in five methods.
 
 Rules that keep an update fast: make every artist in `make_figure` (draw only changes them);
 mark what changes on most updates ``animated=True``; change anything else only when it really
-changes (`set_limits` does that for axis limits), as it costs a full redraw (~40 ms, not ~8).
+changes (`set_limits` does that for axis limits), as it costs a redraw of its axes (~20 ms).
 Optional class attributes: `readout_labels`, `control_groups`, `cache_size`.
 """
 
@@ -76,6 +77,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import Bbox, IdentityTransform
 from traitlets import TraitError
 
 from widgets.core.units import format_count
@@ -119,6 +122,7 @@ class Explorer:
             self.figure.findobj(lambda a: a.get_animated()), key=lambda a: a.get_zorder()
         )
         self._background = None  # pixels of the figure without its animated artists
+        self._axes_boxes: dict[Axes, Bbox] = {}  # pixels each axes covered when last drawn
         self._compute = functools.lru_cache(maxsize=self.cache_size)(self.compute)
 
         self._image = ipywidgets.Image(format="url")  # value: data_url(self.png)
@@ -216,14 +220,63 @@ class Explorer:
 
     def _render(self) -> bytes:
         """Draw the figure with Agg and return it as PNG bytes."""
-        if self.figure.stale or self._background is None:
-            self._canvas.draw()  # draws everything except the animated artists
+        if self._background is None:
+            self._draw_all()
+        elif self.figure.stale:  # something not animated changed, e.g. an axis limit
+            self._canvas.restore_region(self._background)
+            if not self._redraw_stale_axes():
+                self._draw_all()
             self._background = self._canvas.copy_from_bbox(self.figure.bbox)
         else:  # only animated artists changed: they do not mark the figure stale
             self._canvas.restore_region(self._background)
         for artist in self._animated:
             self.figure.draw_artist(artist)
         return png_bytes(np.asarray(self._canvas.buffer_rgba()))
+
+    def _draw_all(self) -> None:
+        """Draw the whole figure except its animated artists, and save it as the background."""
+        renderer = self._canvas.get_renderer()
+        # what each axes covers, labels included: where a redraw of that axes alone must paint
+        # (measured before drawing, which clears the stale flags that measuring sets)
+        self._axes_boxes = {ax: ax.get_tightbbox(renderer) for ax in self.figure.axes}
+        self._canvas.draw()
+        self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+
+    def _redraw_stale_axes(self) -> bool:
+        """Redraw only the axes that changed (~20 ms each, most of it text) over the background.
+
+        Each changed axes is painted over with the figure's colour where it was and where it
+        will be, then drawn again. Returns False, having drawn nothing, when that area would
+        touch another axes or a figure-level artist: then only a full redraw is right.
+        """
+        renderer = self._canvas.get_renderer()
+        stale = [ax for ax in self.figure.axes if ax.stale]
+        if not stale or len(stale) == len(self.figure.axes):
+            return False
+        new_boxes = {ax: ax.get_tightbbox(renderer) for ax in stale}
+        areas = [Bbox.union([self._axes_boxes[ax], new_boxes[ax]]).padded(2) for ax in stale]
+        others = [box for ax, box in self._axes_boxes.items() if ax not in new_boxes]
+        others += [
+            artist.get_window_extent(renderer)
+            for artist in self.figure.get_children()
+            if artist is not self.figure.patch and artist not in self.figure.axes
+            and artist.get_visible() and not artist.get_animated()
+        ]  # fmt: skip
+        if any(area.overlaps(box) for area in areas for box in others):
+            return False
+        for area in areas:
+            x0, y0 = math.floor(area.x0), math.floor(area.y0)
+            paint = Rectangle(
+                (x0, y0), math.ceil(area.x1) - x0, math.ceil(area.y1) - y0,
+                transform=IdentityTransform(), facecolor=self.figure.get_facecolor(),
+                edgecolor="none", antialiased=False, figure=self.figure,
+            )  # fmt: skip
+            paint.draw(renderer)
+        for ax in sorted(stale, key=lambda ax: ax.get_zorder()):
+            ax.draw(renderer)  # skips animated artists, like the full draw
+        self._axes_boxes.update(new_boxes)
+        self.figure.stale = False  # an axes drawn alone does not clear its figure's flag
+        return True
 
     # --- showing text ----------------------------------------------------------------------
 
