@@ -20,14 +20,17 @@ import widgets
 CASES = [  # (explorer, control moved); the others keep their defaults
     ("ActivationExplorer", "negative_slope"),
     ("ActivationExplorer", "bias_shift"),
-    ("ActivationExplorer", "x_range"),  # new x ticks: every update redraws the whole figure
+    ("ActivationExplorer", "x_range"),  # new x ticks: every update redraws the curves' axes
     ("LayerExplorer", "in_channels"),
     ("LayerExplorer", "input_size"),
     ("LayerExplorer", "kernel_size"),
     ("AttentionExplorer", "d_model"),
     ("AttentionExplorer", "seq_len"),
-    ("MemoryExplorer", "resolution"),
+    ("MemoryExplorer", "model"),
+    ("MemoryExplorer", "resolution"),  # each new resolution is a new profile
+    ("MemoryExplorer", "batch"),
     ("EnergyExplorer", "workload"),
+    ("RooflineExplorer", "model"),
     ("RooflineExplorer", "batch"),
     # LatencyExplorer measures time on each update: not a rendering benchmark
 ]

@@ -14,6 +14,8 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
 import widgets
+from widgets.ui.memory import MODELS as MEMORY_MODELS
+from widgets.ui.roofline import MODELS as ROOFLINE_MODELS
 
 IMAGE = (1, 3, 224, 224)
 
@@ -259,3 +261,34 @@ def test_meta_model_is_built_once_without_weights():
     assert all(p.device.type == "meta" for p in model.parameters())
     layer = widgets.meta_model(nn.Identity)
     assert isinstance(layer, nn.Identity) and widgets.meta_model(nn.Identity) is layer
+
+
+@pytest.mark.parametrize("name", sorted({*MEMORY_MODELS, *ROOFLINE_MODELS}))
+def test_meta_profile_scales_batches_exactly(name):
+    """Exact for every model the explorers offer: they ask for batches up to 256."""
+    eight = widgets.profile(meta_model(name), input_size=(8, 3, 224, 224))
+    assert widgets.meta_profile(name, (8, 3, 224, 224)) == eight
+    assert widgets.meta_profile(name, (2, 3, 224, 224)).scale_batch(4) == eight
+
+
+def test_scale_batch_is_not_exact_from_batch_1_for_vit():
+    """Why meta_profile scales from batch 2: at batch 1 ViT's reshapes are free views."""
+    one = widgets.meta_profile("vit_b_16", (1, 3, 224, 224))
+    eight = widgets.meta_profile("vit_b_16", (8, 3, 224, 224))
+    assert one.scale_batch(8).macs == eight.macs
+    assert one.scale_batch(8).activation_bytes < eight.activation_bytes
+
+
+def test_scale_batch_refuses_a_bad_factor():
+    two = widgets.meta_profile("alexnet", (2, 3, 224, 224))
+    assert two.scale_batch(1) == two
+    with pytest.raises(ValueError, match="factor must be a positive integer"):
+        two.scale_batch(0)
+    with pytest.raises(TypeError, match="factor must be an integer"):
+        two.scale_batch(2.5)
+
+
+def test_meta_profile_is_cached():
+    first = widgets.meta_profile("alexnet", (1, 3, 224, 224), bits=8)
+    assert widgets.meta_profile("alexnet", (1, 3, 224, 224), bits=8) is first
+    assert first.weight_bytes == first.params  # 8 bits: one byte per weight

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
 import pytest
 import torch
 from helpers import check_random_settings
@@ -69,12 +70,13 @@ def test_bars_curve_and_peak_are_the_profile_rows():
     assert_close(
         floats(ex.live_line.get_ydata()), floats(row.live_activation_bytes for row in rows)
     )
-    assert list(ex.live_line.get_xdata()) == list(range(len(rows)))
+    depth = (np.arange(len(rows)) + 0.5) / len(rows)  # centre of each layer's slot, 0 to 1
+    assert_close(floats(ex.live_line.get_xdata()), floats(depth))
     peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
-    assert list(ex.peak_marker.get_xdata()) == [peak_row]
+    assert list(ex.peak_marker.get_xdata()) == [depth[peak_row]]
     assert list(ex.peak_marker.get_ydata()) == [prof.peak_activation_bytes]
-    assert ex.early_span.get_width() == len(rows) // 4
-    assert ex.ax.get_xlim() == (-1, len(rows))
+    assert ex.early_span.get_width() == (len(rows) // 4) / len(rows)
+    assert ex.ax.get_xlim() == (0, 1)
 
 
 @pytest.mark.parametrize("model", ["resnet18", "vgg16", "mobilenet_v2", "efficientnet_b0"])
@@ -107,13 +109,26 @@ def test_batch_scales_activations_not_weights_with_a_fast_redraw(monkeypatch):
     assert ex.readouts["peak_activation"] != readouts["peak_activation"]
 
 
-def test_a_new_model_keeps_the_figure(explorer):
+def test_a_new_model_keeps_the_figure_and_its_axes(explorer, monkeypatch):
     explorer.set(model="alexnet", resolution=224, batch=1)
     figure, rows = explorer.figure, len(explorer.live_line.get_xdata())
+    full_draws = []
+    draw = explorer._canvas.draw
+    monkeypatch.setattr(explorer._canvas, "draw", lambda: full_draws.append(1) or draw())
     explorer.set(model="mobilenet_v3_large")
     assert explorer.figure is figure and explorer.message == ""
     assert len(explorer.live_line.get_xdata()) > 100 > rows
-    assert explorer.ax.get_xlim()[1] == len(explorer.live_line.get_xdata())
+    assert explorer.ax.get_xlim() == (0, 1) and full_draws == []  # one depth axis for all
+
+
+def test_warm_up_profiles_every_model_at_batch_1_and_2(monkeypatch):
+    ex = MemoryExplorer(resolution=160, weight_bits=8)
+    profiled = []
+    monkeypatch.setattr(memory, "meta_profile", lambda *args: profiled.append(args))
+    ex.warm_up()
+    assert sorted(profiled) == sorted(
+        (model, (batch, 3, 160, 160), 8, 32) for model in memory.MODELS for batch in (1, 2)
+    )
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "LayerRow": "widgets.core.profiler",
     "profile": "widgets.core.profiler",
     "meta_model": "widgets.core.profiler",
+    "meta_profile": "widgets.core.profiler",
     # transformer cost (lab 3)
     "TransformerCost": "widgets.core.transformer",
     "transformer_cost": "widgets.core.transformer",

@@ -23,7 +23,7 @@ import gc
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -33,9 +33,9 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import flop_registry, register_flop_formula, sdpa_flop_count
 
 from .units import BIT_WIDTHS, format_bytes, format_count
-from .validate import check_choice, check_shape
+from .validate import check_choice, check_int, check_shape
 
-__all__ = ["LayerRow", "Profile", "eval_mode", "meta_model", "profile"]
+__all__ = ["LayerRow", "Profile", "eval_mode", "meta_model", "meta_profile", "profile"]
 
 
 @register_flop_formula(torch.ops.aten._scaled_dot_product_flash_attention_for_cpu)
@@ -85,6 +85,39 @@ class Profile:
     @property
     def flops(self) -> int:
         return 2 * self.macs
+
+    def scale_batch(self, factor: int) -> Profile:
+        """This profile for a batch `factor` times larger, without running the model again.
+
+        MACs and activation bytes grow `factor` times, weights do not; output shapes are taken
+        to be batch-first. Exact when the samples of a batch do not interact (eval mode: no
+        batch statistics) and the model runs the same ops at both sizes. Scale a profile at
+        batch 2 or more: at batch 1 some reshapes are free views that copy at larger batches
+        (ViT). tests/test_profiler.py checks it for every model the explorers offer.
+        """
+        factor = check_int("factor", factor, minimum=1)
+        layers = [
+            replace(
+                row,
+                output_shape=(row.output_shape[0] * factor, *row.output_shape[1:])
+                if row.output_shape
+                else (),
+                macs=row.macs * factor,
+                input_elements=row.input_elements * factor,
+                output_elements=row.output_elements * factor,
+                activation_elements=row.activation_elements * factor,
+                activation_bytes=row.activation_bytes * factor,
+                live_activation_bytes=row.live_activation_bytes * factor,
+            )
+            for row in self.layers
+        ]
+        return replace(
+            self,
+            macs=self.macs * factor,
+            activation_bytes=self.activation_bytes * factor,
+            peak_activation_bytes=self.peak_activation_bytes * factor,
+            layers=layers,
+        )
 
     def __str__(self) -> str:
         return format_table(self)
@@ -183,6 +216,30 @@ def meta_model(build: str | Callable[[], nn.Module]) -> nn.Module:
         import torchvision  # here, not at the top: only callers that name a model pay for it
 
         return torchvision.models.get_model(build, weights=None)
+
+
+def meta_profile(
+    build: str | Callable[[], nn.Module],
+    input_size: tuple[int, ...],
+    bits: int = 32,
+    activation_bits: int | None = None,
+) -> Profile:
+    """profile() of `meta_model(build)` (a torchvision name or a builder), fast when repeated:
+    profiles are cached, and an even batch of 4 or more scales the batch-2 profile."""
+    batch, *sample = input_size
+    if isinstance(batch, int) and batch > 2 and batch % 2 == 0:
+        return _cached_profile(build, (2, *sample), bits, activation_bits).scale_batch(batch // 2)
+    return _cached_profile(build, tuple(input_size), bits, activation_bits)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached_profile(
+    build: str | Callable[[], nn.Module],
+    input_size: tuple[int, ...],
+    bits: int,
+    activation_bits: int | None,
+) -> Profile:
+    return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
 
 
 def _meta_inputs(input_size: Any, inputs: Any) -> tuple[Any, ...]:

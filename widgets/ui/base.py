@@ -56,7 +56,8 @@ Writing an explorer: subclass `Explorer` and fill in five methods.
 Rules that keep an update fast: make every artist in `make_figure` (draw only changes them);
 mark what changes on most updates ``animated=True``; change anything else only when it really
 changes (`set_limits` does that for axis limits), as it costs a redraw of its axes (~20 ms).
-Optional class attributes: `readout_labels`, `control_groups`, `cache_size`.
+Optional: the class attributes `readout_labels`, `control_groups`, `cache_size`, and the method
+`warm_up` (prepare slow results, such as the profiles of the other models, at start).
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class Explorer:
             if hasattr(control, "description"):  # show descriptions in full, not cut at 80 px
                 control.style.description_width = "initial"
         self.set(**values)
+        self.warm_up()
 
     # --- to fill in by each explorer -------------------------------------------------------
 
@@ -166,6 +168,11 @@ class Explorer:
     def draw(self, result: Any) -> None:
         """Update the artists made in `make_figure` to show a `compute` result."""
         raise NotImplementedError
+
+    def warm_up(self) -> None:
+        """Optional: compute now what is slow and likely asked for next (e.g. the profiles of
+        the other models), so that the learner's first pick is fast too. Called once, after the
+        first view."""
 
     def arrange_controls(self, shown: dict[str, ipywidgets.ValueWidget]) -> ipywidgets.Widget:
         """Lay out the shown controls: a titled column per `control_groups` entry, then the rest."""

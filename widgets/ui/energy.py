@@ -25,11 +25,11 @@ from widgets.core.energy import (
     format_joules,
     table_pj,
 )
+from widgets.core.profiler import meta_profile
 from widgets.core.units import format_bytes
 
 from . import style
 from .base import Explorer
-from .roofline import meta_profile
 
 SOURCE = "Horowitz, ISSCC 2014, 45 nm"
 MEMORY_LEVELS = {"register": "registers", "sram": "SRAM", "dram": "DRAM"}
@@ -153,6 +153,11 @@ class EnergyExplorer(Explorer):
             0.98, 0.97, f"DRAM read = {ratio:.0f}× fp32 add", transform=ax.transAxes,
             ha="right", va="top", fontweight="bold",
         )  # fmt: skip
+
+    def warm_up(self) -> None:
+        """Profile every workload now: picking one is then fast."""
+        for workload in WORKLOADS.values():
+            meta_profile(workload.build, workload.input_size)
 
     def compute(self, workload: str, bits: int, memory: str) -> EnergyView:
         chosen = WORKLOADS[workload]

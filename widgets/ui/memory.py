@@ -1,15 +1,17 @@
 """MemoryExplorer (lab 5): weights against activations, layer by layer, in real torchvision models.
 
-One bar pair per layer in forward order: the memory of its weights (blue) and of the activations
-it allocates (green), on a log axis; the activation memory alive after each layer (the curve)
+One bar pair per layer in forward order, along the model's depth (0: input, 1: output, so models of
+any depth share one axis): the memory of its weights (blue) and of the activations it allocates
+(green), on a log axis; the activation memory alive after each layer (the curve)
 and its peak (the star). In a CNN the early layers hold little weight but see large images, so
 they allocate most of the activation memory; the late layers are the other way round.
-Numbers come from widgets.core.profiler.profile on the meta device: any batch and resolution
-cost no memory and no arithmetic.
+Numbers come from widgets.core.profiler.meta_profile (profile() on the meta device): any batch and
+resolution cost no memory and no arithmetic.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -20,11 +22,11 @@ from matplotlib.axes import Axes
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
-from widgets.core.profiler import LayerRow, Profile, meta_model, profile
+from widgets.core.profiler import LayerRow, Profile, meta_profile
 from widgets.core.units import format_bytes
 
 from . import style
-from .base import Explorer, set_limits
+from .base import Explorer
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "efficientnet_b0", "vgg16", "alexnet", "vit_b_16")  # fmt: skip
@@ -33,7 +35,7 @@ BITS = (32, 16, 8, 4)
 # One y axis for every model and setting (1 B to 1 TiB holds them all, vgg16 at batch 256 and
 # 512 x 512 included): changing batch or bits moves the bars, not the axis, and redraws only them.
 Y_LIMITS = (1.0, 1024.0**4)
-BAR_WIDTH = 0.4  # in layers: a weight bar and an activation bar side by side
+BAR_WIDTH = 0.4  # of a layer's slot: a weight bar and an activation bar side by side
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class MemoryView:
 
     profile: Profile
     rows: list[LayerRow]  # the rows with weights or activations, in forward order
+    depth: np.ndarray  # per row: the centre of its slot, from 0 (input) to 1 (output)
     weight_bytes: np.ndarray  # per row
     activation_bytes: np.ndarray  # per row: memory of the tensors it allocated
     live_bytes: np.ndarray  # per row: activation memory alive when it returned
@@ -82,12 +85,16 @@ class MemoryExplorer(Explorer):
 
     def make_figure(self, figure) -> None:
         ax = self.ax = figure.add_subplot()
-        ax.set(xlabel="layer (forward order)", ylabel="memory", yscale="log", ylim=Y_LIMITS)
+        # one x axis for every model: a new model moves the bars, not the axis (no full redraw)
+        ax.set(
+            xlabel="depth: share of the layers before this one (forward order)",
+            ylabel="memory", yscale="log", xlim=(0, 1), ylim=Y_LIMITS,
+        )  # fmt: skip
         ax.set_yticks([1024**k for k in range(5)], ["1 B", "1 KiB", "1 MiB", "1 GiB", "1 TiB"])
         ax.minorticks_off()
         ax.grid(axis="x", visible=False)
         # The first quarter of the layers, where a CNN allocates most of its activation memory
-        self.early_span = ax.axvspan(-0.5, -0.5, color=style.GREY, alpha=0.15, animated=True)
+        self.early_span = ax.axvspan(0, 0, color=style.GREY, alpha=0.15, animated=True)
         ax.text(0.01, 0.97, "first quarter of the layers", transform=ax.transAxes, va="top")
         self.weight_bars = _bar_series(ax, style.PARAMS_COLOUR)
         self.activation_bars = _bar_series(ax, style.MEMORY_COLOUR)
@@ -105,11 +112,8 @@ class MemoryExplorer(Explorer):
         self, model: str, resolution: int, batch: int, weight_bits: int, activation_bits: int
     ) -> MemoryView:
         try:
-            prof = profile(
-                meta_model(model),
-                input_size=(batch, 3, resolution, resolution),
-                bits=weight_bits,
-                activation_bits=activation_bits,
+            prof = meta_profile(
+                model, (batch, 3, resolution, resolution), weight_bits, activation_bits
             )
         except ValueError as error:  # the forward failed: the model cannot take this image size
             raise ValueError(
@@ -121,6 +125,7 @@ class MemoryExplorer(Explorer):
         return MemoryView(
             profile=prof,
             rows=rows,
+            depth=(np.arange(len(rows)) + 0.5) / len(rows),
             weight_bytes=np.array([row.weight_bytes for row in rows]),
             activation_bytes=activation_bytes,
             live_bytes=np.array([row.live_activation_bytes for row in rows]),
@@ -143,13 +148,23 @@ class MemoryExplorer(Explorer):
         }
 
     def draw(self, view: MemoryView) -> None:
-        x = np.arange(len(view.rows))
-        self.weight_bars.set_path(_bars(x - BAR_WIDTH, view.weight_bytes))
-        self.activation_bars.set_path(_bars(x, view.activation_bytes))
+        x, bar_width = view.depth, BAR_WIDTH / len(view.rows)
+        self.weight_bars.set_path(_bars(x - bar_width, bar_width, view.weight_bytes))
+        self.activation_bars.set_path(_bars(x, bar_width, view.activation_bytes))
         self.live_line.set_data(x, view.live_bytes)
-        self.peak_marker.set_data([view.peak_row], [view.profile.peak_activation_bytes])
-        self.early_span.set_width(view.early_rows)
-        set_limits(self.ax, xlim=(-1, len(view.rows)))  # a new model: one full redraw
+        self.peak_marker.set_data([x[view.peak_row]], [view.profile.peak_activation_bytes])
+        self.early_span.set_width(view.early_rows / len(view.rows))
+
+    def warm_up(self) -> None:
+        """Profile every model at this resolution and these bits, at batch 1 and 2 (larger
+        batches scale the batch-2 profile): picking a model or a batch is then fast."""
+        resolution = self.controls["resolution"].value
+        bits = self.controls["weight_bits"].value, self.controls["activation_bits"].value
+        for model in MODELS:
+            for batch in (1, 2):
+                # a model that cannot take this resolution shows its message when picked
+                with contextlib.suppress(ValueError):
+                    meta_profile(model, (batch, 3, resolution, resolution), *bits)
 
 
 def _bits_buttons(description: str) -> ipywidgets.ToggleButtons:
@@ -174,11 +189,11 @@ def _bar_series(ax: Axes, colour: str) -> PathPatch:
     )
 
 
-def _bars(left: np.ndarray, heights: np.ndarray) -> Path:
-    """One path of bars BAR_WIDTH wide, from the bottom of the y axis up to `heights`."""
+def _bars(left: np.ndarray, width: float, heights: np.ndarray) -> Path:
+    """One path of bars `width` wide, from the bottom of the y axis up to `heights`."""
     bottom = np.full_like(heights, Y_LIMITS[0])
     top = np.maximum(heights, bottom)  # no bar for 0 bytes (log axis)
-    right = left + BAR_WIDTH
+    right = left + width
     xs = np.stack([left, left, right, right], axis=1)
     ys = np.stack([bottom, top, top, bottom], axis=1)
     return Path.make_compound_path_from_polys(np.stack([xs, ys], axis=-1))

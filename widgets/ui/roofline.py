@@ -9,16 +9,13 @@ a lower bit width only shrinks the bytes a layer moves, and so moves it to the r
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import ipywidgets
 import numpy as np
-from torch import nn
 
-from widgets.core.profiler import Profile, meta_model, profile
+from widgets.core.profiler import meta_profile
 from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
 
 from . import style
@@ -32,12 +29,6 @@ PEAKS_BUDGET_S = 1.0  # for measuring the roofs, once per session
 # FLOP/byte shown: every layer of every setting fits (0.5 to 9100), so the axes never change
 # and an update only redraws the points
 INTENSITY_LIMITS = (0.1, 1e4)
-
-
-@functools.lru_cache(maxsize=128)
-def meta_profile(build: str | Callable[[], nn.Module], input_size: tuple[int, ...]) -> Profile:
-    """profile() of `meta_model(build)` (a torchvision name or a builder); cached."""
-    return profile(meta_model(build), input_size=input_size)
 
 
 @dataclass(frozen=True)
@@ -130,6 +121,13 @@ class RooflineExplorer(Explorer):
             title=f"{model}, batch {batch}, {bits}-bit weights and activations",
             points=roofline(prof, self.peaks, bits=bits),
         )
+
+    def warm_up(self) -> None:
+        """Profile every model at batch 1 and 2 (larger batches scale the batch-2 profile):
+        picking a model or a batch is then fast."""
+        for model in MODELS:
+            for batch in (1, 2):
+                meta_profile(model, (batch, *IMAGE))
 
     def summarize(self, view: RooflineView) -> dict[str, Any]:
         memory_bound = [p for p in view.points if p.bound == "memory"]
