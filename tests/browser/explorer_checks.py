@@ -65,9 +65,11 @@ def assert_explorers_render(page: Page) -> None:
     """Every widget is on screen; every explorer shows its picture, all its controls, readouts,
     and no message (the default settings are valid, and compute errors would show there)."""
     for view in widget_views(page):
+        view.scroll_into_view_if_needed()  # JupyterLab renders only the cells near the viewport
         expect(view).to_be_visible()
     assert explorers(page), "the notebook shows no explorer (a widget with an image)"
     for index, explorer in enumerate(explorers(page)):
+        explorer.scroll_into_view_if_needed()
         wait_for_image(explorer)
         expect(explorer.locator("img.widget-image").first).to_be_visible()
         assert controls(explorer), f"explorer {index} has no controls"

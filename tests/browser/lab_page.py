@@ -298,19 +298,22 @@ def slider_latencies_ms(
     """Step the slider with the keyboard until `presses` steps have drawn a new picture (at most
     3 * presses steps); return the ms from each of those key presses to its picture on screen.
 
-    The slider walks right and turns at either end and at invalid settings (a message and no
-    picture; the step back clears it). A step that shows nothing new within `wait_ms` (the same
-    picture as before) is not counted.
+    The slider walks right and turns at either end, and where two steps in a row are invalid
+    (a message and no picture): a run of invalid settings, not a lone one (a head count that
+    does not divide d_model) that the next step passes. A step that shows nothing new within
+    `wait_ms` (the same picture as before) is not counted.
     """
     latencies: list[float] = []
-    key = "ArrowRight"
+    key, invalid_in_a_row = "ArrowRight", 0
     for _ in range(3 * presses):
         key = slider_key(slider, key)
         shown, ms = timed_step(explorer, slider, key, wait_ms)
         if shown == "image":
             latencies.append(ms)
-        elif shown == "message" and read(explorer, "message"):  # invalid setting: turn around
-            key = OTHER_WAY[key]
+        invalid = shown == "message" and bool(read(explorer, "message"))
+        invalid_in_a_row = invalid_in_a_row + 1 if invalid else 0
+        if invalid_in_a_row == 2:
+            key, invalid_in_a_row = OTHER_WAY[key], 0
         if len(latencies) == presses:
             break
     return latencies

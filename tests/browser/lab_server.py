@@ -29,8 +29,6 @@ STARTUP_TIMEOUT_S = 60.0
 LAB_SETTINGS: dict[str, dict[str, Any]] = {
     # no "get Jupyter news?" toast, no update check: no network, nothing covering the page
     "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
-    # every cell stays in the DOM, so widgets below the fold can be found
-    "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
     # the copies are throwaway, but never write files behind the test's back
     "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
 }
