@@ -57,7 +57,7 @@ def main() -> None:
             run_notebook(page, server.lab_url(f"{notebook.parent.name}/{notebook.name}"))
             for index, explorer in enumerate(explorers(page)):
                 for slider in sliders(explorer):
-                    label = slider.locator("label.widget-label").inner_text()
+                    label = slider.locator("label.widget-label").text_content()
                     latencies = slider_latencies_ms(explorer, slider, args.presses)
                     print(
                         f"{notebook.name:32} {index:8} {label:20} {len(latencies):3} "

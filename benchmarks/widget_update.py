@@ -1,7 +1,8 @@
 """Kernel-side time of one explorer update while a slider moves: p50 / p95 ms per explorer.
 
 Each case builds an explorer, then moves one control across its range or options, each value
-new (no cache hit). An update is timed from `control.value = value` until the observer returns: compute,
+new to the explorer (no hit in its result cache; profiles its warm_up prepared at start are
+used, as a learner gets them). An update is timed from `control.value = value` until the observer returns: compute,
 draw, render the PNG and hand it to the Image widget. It runs in a real IPython kernel, as in
 JupyterLab (the browser's part is not included). Add an explorer with one line in CASES.
 

@@ -121,14 +121,14 @@ def test_a_new_model_keeps_the_figure_and_its_axes(explorer, monkeypatch):
     assert explorer.ax.get_xlim() == (0, 1) and full_draws == []  # one depth axis for all
 
 
-def test_warm_up_profiles_every_model_at_batch_1_and_2(monkeypatch):
-    ex = MemoryExplorer(resolution=160, weight_bits=8)
+def test_warm_up_profiles_the_likely_next_settings(monkeypatch):
+    ex = MemoryExplorer(model="resnet50", resolution=160, weight_bits=8)
     profiled = []
     monkeypatch.setattr(memory, "meta_profile", lambda *args: profiled.append(args))
     ex.warm_up()
-    assert sorted(profiled) == sorted(
-        (model, (batch, 3, 160, 160), 8, 32) for model in memory.MODELS for batch in (1, 2)
-    )
+    every_model = {(model, (1, 3, 160, 160), 8, 32) for model in memory.MODELS}
+    every_size = {("resnet50", (1, 3, r, r), 8, 32) for r in range(32, 513, 16)}
+    assert set(profiled) == every_model | every_size | {("resnet50", (2, 3, 160, 160), 8, 32)}
 
 
 @pytest.mark.parametrize(

@@ -156,15 +156,23 @@ class MemoryExplorer(Explorer):
         self.early_span.set_width(view.early_rows / len(view.rows))
 
     def warm_up(self) -> None:
-        """Profile every model at this resolution and these bits, at batch 1 and 2 (larger
-        batches scale the batch-2 profile): picking a model or a batch is then fast."""
-        resolution = self.controls["resolution"].value
-        bits = self.controls["weight_bits"].value, self.controls["activation_bits"].value
-        for model in MODELS:
-            for batch in (1, 2):
-                # a model that cannot take this resolution shows its message when picked
-                with contextlib.suppress(ValueError):
-                    meta_profile(model, (batch, 3, resolution, resolution), *bits)
+        """Profile now what the next move most likely needs (~1 s in all): every model at
+        this setting, this model at every resolution, and at the other batch profile (1 or 2;
+        larger batches scale the batch-2 profile)."""
+        values = {name: control.value for name, control in self.controls.items()}
+        bits = values["weight_bits"], values["activation_bits"]
+        resolution = self.controls["resolution"]
+        batch = min(values["batch"], 2)  # the profile this batch is scaled from
+        wanted = [(model, batch, values["resolution"]) for model in MODELS]
+        wanted += [
+            (values["model"], batch, r)
+            for r in range(resolution.min, resolution.max + 1, resolution.step)
+        ]
+        wanted.append((values["model"], 3 - batch, values["resolution"]))
+        for model, batch, size in wanted:
+            # a size the model cannot take shows its message when picked
+            with contextlib.suppress(ValueError):
+                meta_profile(model, (batch, 3, size, size), *bits)
 
 
 def _bits_buttons(description: str) -> ipywidgets.ToggleButtons:
