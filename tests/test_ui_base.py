@@ -185,6 +185,20 @@ def test_only_the_changed_panel_is_redrawn_and_pixels_match_a_full_draw(monkeypa
     assert png(ex) == png(TwoPanelExplorer(fixed_axes=False, power=3, long_title=True))
 
 
+def test_a_new_or_removed_figure_level_artist_needs_a_full_redraw():
+    ex = TwoPanelExplorer()
+    note = ex.figure.text(0.99, 0.01, "a note", ha="right", fontsize=6)  # away from the panels
+    ex.ax.set_ylim(0, 8)  # and one panel changed
+    assert not ex._redraw_stale_axes()
+    ex._render()
+    ex.ax.set_ylim(0, 9)  # only the panel changed
+    assert ex._redraw_stale_axes()
+    ex._render()
+    note.remove()
+    ex.ax.set_ylim(0, 10)
+    assert not ex._redraw_stale_axes()
+
+
 def test_png_holds_exactly_the_figure_pixels():
     ex = PowerExplorer(power=3)
     decoded = np.asarray(Image.open(io.BytesIO(png(ex))))

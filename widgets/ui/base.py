@@ -124,6 +124,7 @@ class Explorer:
         )
         self._background = None  # pixels of the figure without its animated artists
         self._axes_boxes: dict[Axes, Bbox] = {}  # pixels each axes covered when last drawn
+        self._outside_axes_ids: list[int] = []  # the figure's other artists at the last full draw
         self._compute = functools.lru_cache(maxsize=self.cache_size)(self.compute)
 
         self._image = ipywidgets.Image(format="url")  # value: data_url(self.png)
@@ -246,6 +247,9 @@ class Explorer:
         # what each axes covers, labels included: where a redraw of that axes alone must paint
         # (measured before drawing, which clears the stale flags that measuring sets)
         self._axes_boxes = {ax: ax.get_tightbbox(renderer) for ax in self.figure.axes}
+        self._outside_axes_ids = [
+            id(artist) for artist in self.figure.get_children() if artist not in self.figure.axes
+        ]
         self._canvas.draw()
         self._background = self._canvas.copy_from_bbox(self.figure.bbox)
 
@@ -258,16 +262,22 @@ class Explorer:
         """
         renderer = self._canvas.get_renderer()
         stale = [ax for ax in self.figure.axes if ax.stale]
-        if not stale or len(stale) == len(self.figure.axes):
+        outside_axes = [a for a in self.figure.get_children() if a not in self.figure.axes]
+        if (
+            not stale
+            or len(stale) == len(self.figure.axes)
+            or any(artist.stale for artist in outside_axes)  # e.g. a new figure legend
+            or [id(artist) for artist in outside_axes] != self._outside_axes_ids  # or a removed one
+        ):
             return False
         new_boxes = {ax: ax.get_tightbbox(renderer) for ax in stale}
         areas = [Bbox.union([self._axes_boxes[ax], new_boxes[ax]]).padded(2) for ax in stale]
         others = [box for ax, box in self._axes_boxes.items() if ax not in new_boxes]
         others += [
             artist.get_window_extent(renderer)
-            for artist in self.figure.get_children()
-            if artist is not self.figure.patch and artist not in self.figure.axes
-            and artist.get_visible() and not artist.get_animated()
+            for artist in outside_axes
+            if artist is not self.figure.patch and artist.get_visible()
+            and not artist.get_animated()
         ]  # fmt: skip
         if any(area.overlaps(box) for area in areas for box in others):
             return False
