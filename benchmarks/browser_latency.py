@@ -5,7 +5,8 @@ For each slider of each explorer in the given notebooks: press ArrowRight on its
 drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_PROBE_JS). This is what a
 student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider
 over the n steps that drew a new picture (steps to invalid settings show a message instead),
-and the load average before and after: other work on the 2 cores slows every step.
+the CPU time each process spent per drawn step (browser, kernel, server: they share the
+cores), and the load average before and after: other work on the 2 cores slows every step.
 
     .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
     .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
@@ -21,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
 
+import psutil
 from explorer_checks import run_notebook
 from lab_page import VIEWPORT, explorers, launch_chromium, slider_latencies_ms, sliders
 from lab_server import jupyter_lab
@@ -40,6 +42,34 @@ def load_average() -> str:
     return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
+# who spends the CPU while a slider moves: a process is counted under the first role it matches
+ROLES = {
+    "browser: page (renderer)": "--type=renderer",
+    "browser: compositor (gpu)": "--type=gpu-process",
+    "browser: network, other": "--type=",
+    "browser: main": "chromium",
+    "kernel": "ipykernel_launcher",
+    "jupyter server": "jupyter",
+    "playwright and this script": "",
+}
+
+
+def cpu_seconds_by_role() -> dict[str, float]:
+    """CPU time (user + system, s) used so far by the processes of each role in ROLES."""
+    seconds = dict.fromkeys(ROLES, 0.0)
+    for process in psutil.process_iter(["cmdline", "cpu_times"]):
+        command = " ".join(process.info["cmdline"] or [])
+        times = process.info["cpu_times"]
+        if times is None or not any(
+            word in command
+            for word in ("chromium", "jupyter", "ipykernel", "playwright", "browser_latency")
+        ):
+            continue
+        role = next(role for role, word in ROLES.items() if word in command)
+        seconds[role] += times.user + times.system
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks with explorers")
@@ -55,14 +85,24 @@ def main() -> None:
         for notebook in notebooks:
             page = browser.new_page(viewport=VIEWPORT)
             run_notebook(page, server.lab_url(f"{notebook.parent.name}/{notebook.name}"))
+            cpu_before, steps = cpu_seconds_by_role(), 0
             for index, explorer in enumerate(explorers(page)):
                 for slider in sliders(explorer):
                     label = slider.locator("label.widget-label").text_content()
                     latencies = slider_latencies_ms(explorer, slider, args.presses)
+                    steps += len(latencies)
                     print(
                         f"{notebook.name:32} {index:8} {label:20} {len(latencies):3} "
                         f"{p50_p95(latencies)}"
                     )
+            cpu_after = cpu_seconds_by_role()
+            per_step = {
+                role: 1e3 * (cpu_after[role] - cpu_before[role]) / max(steps, 1) for role in ROLES
+            }
+            print(
+                f"  CPU ms per drawn step ({sum(per_step.values()):.0f} in all, on {os.cpu_count()} cores): "
+                + ", ".join(f"{role} {ms:.0f}" for role, ms in per_step.items())
+            )
             page.close()
             server.shutdown_kernels()
         browser.close()
