@@ -52,6 +52,8 @@ class RooflineExplorer(Explorer):
         "ridge_point": "ridge point (FLOP/byte)",
         "roofs": "roofs",
         "layers": "layers (rows that compute or move data)",
+        "layers_without_flops": "of which without FLOPs (ReLU, norm, pooling): memory-bound, "
+        "not plotted",
         "memory_bound_layers": "memory-bound layers (fraction)",
         "memory_bound_macs": "MACs in memory-bound layers (fraction)",
     }
@@ -110,15 +112,11 @@ class RooflineExplorer(Explorer):
         )  # fmt: skip
         ax.legend(loc="upper left", title="marker area ∝ the layer's FLOPs")
         self.title = ax.set_title("", animated=True)
-        self.no_flops_text = ax.text(
-            0.99, 0.91, "", transform=ax.transAxes, ha="right", va="top", color=style.GREY,
-            fontsize=8, animated=True,
-        )  # fmt: skip
 
     def compute(self, model: str, batch: int, bits: int) -> RooflineView:
         prof = meta_profile(model, (batch, *IMAGE))
         return RooflineView(
-            title=f"{model}, batch {batch}, {bits}-bit weights and activations",
+            title=f"{model}, batch {batch}, {bits}-bit",
             points=roofline(prof, self.peaks, bits=bits),
         )
 
@@ -137,6 +135,7 @@ class RooflineExplorer(Explorer):
             "ridge_point": self.peaks.ridge_point,
             "roofs": "measured here" if self.peaks.matmul is not None else "given",
             "layers": len(view.points),
+            "layers_without_flops": sum(1 for p in view.points if p.flops == 0),
             "memory_bound_layers": len(memory_bound) / len(view.points),
             "memory_bound_macs": sum(p.flops for p in memory_bound)
             / sum(p.flops for p in view.points),
@@ -150,10 +149,4 @@ class RooflineExplorer(Explorer):
             offsets = [(p.intensity, p.attainable_gflops) for p in points]
             scatter.set_offsets(np.array(offsets).reshape(-1, 2))
             scatter.set_sizes([8 + 200 * p.flops / largest for p in points])
-        hidden = len(view.points) - len(shown)
-        self.no_flops_text.set_text(
-            f"{hidden} layers without FLOPs (ReLU, norm, pooling...) are memory-bound, not shown"
-            if hidden
-            else ""
-        )
         self.title.set_text(view.title)
