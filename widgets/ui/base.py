@@ -14,19 +14,21 @@ So an explorer draws with the Agg canvas and pushes PNG bytes into an ipywidgets
 created with ``animated=True`` are redrawn on a saved background (blitting). When something else
 changed (matplotlib then marks the axes ``stale``), e.g. new axis limits, only the changed axes
 are drawn again (~20 ms each, mostly their text) unless they would touch another one; then the
-whole figure. A slider update of ActivationExplorer or LayerExplorer takes 8-15 ms
-(benchmarks/widget_update.py); one that changes an axis (x range) ~35 ms.
+whole figure. A slider update of ActivationExplorer or LayerExplorer takes 8-13 ms
+(benchmarks/widget_update.py); one that changes an axis (x range) ~33 ms.
 
 In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
-and Chromium sharing the 2 cores with the kernel) a step takes ~45-65 ms (p50): ~5 ms to reach
-the kernel, ~15-35 ms in it (the update above, slower while the browser uses the other core),
-~5-10 ms back, ~10 ms to load and show the PNG. Three choices here cut ~10-20 ms from each step:
+and Chromium sharing the 2 cores with the kernel) a step takes ~37-47 ms (p50): the kernel's
+update above is 10-30 % of the CPU a step costs; the rest is the browser (JupyterLab's key
+handling, 2-3 repaints) and the Jupyter server. Four choices cut ~15-25 ms from each step:
 
     the picture is a data: URL, not PNG bytes     src -> loaded ~3 ms, not ~10 ms: ipywidgets
                                                   makes bytes a blob: URL, which Chromium fetches
                                                   through its browser process
     the picture is sent before the readouts       the browser loads it while the readouts render
     no echo of the control's value                one message (and one re-render) less per step
+    TCP_NODELAY on the kernel websocket           widgets/fast_websocket.py: Nagle's algorithm
+                                                  no longer holds the picture behind "busy"
 
 Readouts and message are sent only when their text changes (traitlets skips equal values).
 
