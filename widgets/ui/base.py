@@ -13,9 +13,10 @@ a 2-panel line plot, 8 x 3.5 in at 100 dpi, in a kernel on 2 CPU cores, ms per u
 So an explorer draws with the Agg canvas and pushes PNG bytes into an ipywidgets.Image. Artists
 created with ``animated=True`` are redrawn on a saved background (blitting). When something else
 changed (matplotlib then marks the axes ``stale``), e.g. new axis limits, only the changed axes
-are drawn again (~20 ms each, mostly their text) unless they would touch another one; then the
-whole figure. A slider update of ActivationExplorer or LayerExplorer takes 8-13 ms
-(benchmarks/widget_update.py); one that changes an axis (x range) ~33 ms.
+are drawn again (~10-20 ms each, mostly their text) unless they would touch another one; then
+the whole figure. Text is drawn from a cache of stamps (text_stamps.py: a label costs ~0.1 ms
+instead of ~1 ms when drawn before). A slider update of ActivationExplorer or LayerExplorer
+takes 7-14 ms (benchmarks/widget_update.py); one that changes an axis (x range) ~26 ms.
 
 In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
 and Chromium sharing the 2 cores with the kernel) a step takes ~37-47 ms (p50): the kernel's
@@ -78,7 +79,6 @@ import ipywidgets
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import Bbox, IdentityTransform
@@ -88,6 +88,7 @@ from widgets.core.units import format_count
 from widgets.core.validate import check_choice, check_number
 
 from . import style
+from .text_stamps import StampingCanvas
 
 
 class Explorer:
@@ -119,7 +120,7 @@ class Explorer:
         with matplotlib.rc_context(style.RC_PARAMS):
             self.figure = Figure(figsize=style.FIGSIZE_INCHES, dpi=style.DPI)
             self.figure.subplots_adjust(**style.MARGINS)
-            self._canvas = FigureCanvasAgg(self.figure)
+            self._canvas = StampingCanvas(self.figure)
             self.make_figure(self.figure)
         self._animated = sorted(
             self.figure.findobj(lambda a: a.get_animated()), key=lambda a: a.get_zorder()
