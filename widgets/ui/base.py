@@ -241,7 +241,8 @@ class Explorer:
         else:  # only animated artists changed: they do not mark the figure stale
             self._canvas.restore_region(self._background)
         for artist in self._animated:
-            self.figure.draw_artist(artist)
+            if artist.get_visible():  # most explorers keep unused artists hidden
+                self.figure.draw_artist(artist)
         return png_bytes(np.asarray(self._canvas.buffer_rgba()))
 
     def _draw_all(self) -> None:
