@@ -19,7 +19,7 @@ instead of ~1 ms when drawn before). A slider update of ActivationExplorer or La
 takes 7-14 ms (benchmarks/widget_update.py); one that changes an axis (x range) ~26 ms.
 
 In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
-and Chromium sharing the 2 cores with the kernel) a step takes ~37-47 ms (p50): the kernel's
+and Chromium sharing the 2 cores with the kernel) a step takes ~32-44 ms (p50): the kernel's
 update above is 10-30 % of the CPU a step costs; the rest is the browser (JupyterLab's key
 handling, 2-3 repaints) and the Jupyter server. Four choices cut ~15-25 ms from each step:
 
