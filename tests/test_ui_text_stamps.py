@@ -52,3 +52,14 @@ def test_old_stamps_are_dropped(monkeypatch):
     canvas = StampingCanvas(figure_with_text())
     pixels(canvas)
     assert len(canvas.get_renderer()._stamps) == 3
+
+
+def test_texts_with_features_and_a_language_list_are_stamped():
+    figure = Figure(figsize=(2, 1), dpi=100)
+    text = figure.text(0.1, 0.5, "office", fontfeatures=["-liga"], language=[("en", 0, 3)])
+    canvas = StampingCanvas(figure)
+    pixels(canvas)
+    assert len(canvas.get_renderer()._stamps) == 1
+    text.set_fontfeatures(None)  # another shaping: another stamp
+    pixels(canvas)
+    assert len(canvas.get_renderer()._stamps) == 2

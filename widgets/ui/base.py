@@ -258,7 +258,7 @@ class Explorer:
         self._background = self._canvas.copy_from_bbox(self.figure.bbox)
 
     def _redraw_stale_axes(self) -> bool:
-        """Redraw only the axes that changed (~20 ms each, most of it text) over the background.
+        """Redraw only the axes that changed (~10-20 ms each) over the background.
 
         Each changed axes is painted over with the figure's colour where it was and where it
         will be, then drawn again. Returns False, having drawn nothing, when that area would

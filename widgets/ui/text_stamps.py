@@ -36,7 +36,8 @@ class StampingRenderer(RendererAgg):
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
         x, y = round(x * SUBPIXELS) / SUBPIXELS, round(y * SUBPIXELS) / SUBPIXELS
         column, row = math.floor(x), math.floor(y)  # the anchor pixel (Agg's y counts downwards)
-        features = (mtext.get_fontfeatures(), mtext.get_language()) if mtext is not None else None
+        # font features and language shape glyphs too (a language may be a list: repr is hashable)
+        features = (mtext.get_fontfeatures(), repr(mtext.get_language())) if mtext else None
         key = (s, hash(prop), angle, gc.get_rgb(), gc.get_alpha(), gc.get_forced_alpha(),
                gc.get_antialiased(), x - column, y - row, features)  # fmt: skip
         if key in self._stamps:
