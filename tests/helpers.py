@@ -2,6 +2,7 @@
 
 - layer_row, hand_made_profile: small Profiles with numbers chosen by hand.
 - control_settings, check_random_settings: random control values never break an explorer.
+- count_full_draws: how often an explorer redraws its whole figure.
 """
 
 from __future__ import annotations
@@ -105,3 +106,11 @@ def check_random_settings(
         check(values)
 
     set_and_check()
+
+
+def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
+    """A list that gets one item each time `explorer` redraws its whole figure from now on."""
+    full_draws: list[int] = []
+    draw = explorer._canvas.draw
+    monkeypatch.setattr(explorer._canvas, "draw", lambda: full_draws.append(1) or draw())
+    return full_draws

@@ -120,3 +120,10 @@ def test_bad_input(kwargs, error, match):
     args = {"d_model": 64, "n_heads": 4, "seq_len": 8, **kwargs}
     with pytest.raises(error, match=match):
         widgets.transformer_cost(**args)
+
+
+def test_macs_of_adds_up_breakdown_terms():
+    cost = widgets.transformer_cost(d_model=768, n_heads=12, seq_len=128, kind="decoder")
+    assert cost.macs_of(*cost.breakdown) == cost.macs
+    assert cost.macs_of("ffn") == cost.breakdown["ffn"]
+    assert cost.macs_of() == 0

@@ -5,21 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings
+from helpers import check_random_settings, count_full_draws
 from torch.testing import assert_close
 
-from widgets.core.transformer import transformer_cost
+from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
 from widgets.core.units import format_bytes
 from widgets.ui.attention import (
-    ATTENTION,
-    FFN,
     MACS_CURVES,
     MEMORY_CURVES,
     SEQ_LENS,
     SWEEP,
     AttentionExplorer,
     crossover_seq_len,
-    term_macs,
 )
 
 
@@ -46,7 +43,7 @@ def test_readouts_are_the_core_numbers():
         "params": cost.params,
         "d_ff": 3072,
         "macs": cost.macs,
-        "attention_share": term_macs(cost, ATTENTION) / cost.macs,
+        "attention_share": cost.macs_of(*ATTENTION_TERMS) / cost.macs,
         "crossover_seq_len": 3072,  # encoder: 2 S² d >= 2 S d d_ff from S = d_ff
         "attention_matrix": format_bytes(cost.attention_matrix_bytes),
         "kv_cache": format_bytes(cost.kv_cache_bytes),
@@ -62,7 +59,7 @@ def test_curves_are_the_core_terms_over_the_sweep():
     assert SWEEP[0] == 16 and SWEEP[-1] == 131072 and len(SWEEP) == 60
     for line, terms in zip(ex.macs_lines, MACS_CURVES.values(), strict=True):
         assert np.array_equal(line.get_xdata(), SWEEP)
-        expected = floats(term_macs(cost, terms) for cost in costs)
+        expected = floats(cost.macs_of(*terms) for cost in costs)
         assert_close(ydata(line), expected, rtol=0, atol=0)
     for line, name in zip(ex.memory_lines, MEMORY_CURVES.values(), strict=True):
         expected = floats(getattr(cost, name) for cost in costs)
@@ -74,11 +71,11 @@ def test_current_seq_len_and_crossover_are_marked(explorer):
     cost = transformer_cost(512, 8, 8192, 6, d_ff=2048)
     macs_dots, memory_dots = explorer.current_dots
     assert set(macs_dots.get_xdata()) == {8192}
-    assert_close(ydata(macs_dots), floats(term_macs(cost, t) for t in MACS_CURVES.values()))
+    assert_close(ydata(macs_dots), floats(cost.macs_of(*t) for t in MACS_CURVES.values()))
     assert list(memory_dots.get_ydata()) == [getattr(cost, n) for n in MEMORY_CURVES.values()]
     assert list(explorer.crossover_ring.get_xdata()) == [2048]
     at_crossover = transformer_cost(512, 8, 2048, 6, d_ff=2048)
-    assert list(explorer.crossover_ring.get_ydata()) == [term_macs(at_crossover, ATTENTION)]
+    assert list(explorer.crossover_ring.get_ydata()) == [at_crossover.macs_of(*ATTENTION_TERMS)]
     assert explorer.crossover_text.get_text() == "attention ≥ FFN from 2,048 tokens"
     assert explorer.readouts["attention_share"] > 0.5  # 8192 tokens: past the crossover
 
@@ -88,7 +85,7 @@ def test_current_seq_len_and_crossover_are_marked(explorer):
 def test_crossover_is_the_smallest_length_where_attention_wins(kind, d_model, n_layers, d_ff):
     def attention_wins(seq_len):
         cost = transformer_cost(d_model, 1, seq_len, n_layers, d_ff, kind=kind)
-        return term_macs(cost, ATTENTION) >= term_macs(cost, FFN)
+        return cost.macs_of(*ATTENTION_TERMS) >= cost.macs_of("ffn")
 
     brute_force = next(n for n in range(1, 1000) if attention_wins(n))
     assert crossover_seq_len(d_model, 1, n_layers, d_ff, kind) == brute_force
@@ -119,9 +116,7 @@ def test_the_slider_shows_token_counts(explorer):
 
 def test_updates_redraw_only_the_curves(monkeypatch):
     ex = AttentionExplorer()
-    full_draws = []
-    draw = ex._canvas.draw
-    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(ex, monkeypatch)
     ex.set(seq_len=16, d_model=8192, n_heads=64, n_layers=96, ffn_multiplier=8.0, kind="decoder")
     ex.set(seq_len=131072, bits=4)
     assert full_draws == []  # the axes hold every setting: no new limits, no full redraw

@@ -9,7 +9,7 @@ from typing import ClassVar
 import ipywidgets
 import numpy as np
 import pytest
-from helpers import check_random_settings
+from helpers import check_random_settings, count_full_draws
 from matplotlib.axes import Axes
 from numpy.testing import assert_array_equal
 from PIL import Image
@@ -133,9 +133,7 @@ def test_error_shows_message_and_keeps_last_view(scale, message):
 
 def test_fast_redraw_gives_the_same_pixels_as_a_full_draw(monkeypatch):
     ex = PowerExplorer()
-    full_draws = []
-    draw = ex._canvas.draw
-    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(ex, monkeypatch)
     ex.set(power=3)  # only the animated line changed: blit
     assert full_draws == []
     assert png(ex) == png(PowerExplorer(power=3))
@@ -170,9 +168,7 @@ class TwoPanelExplorer(PowerExplorer):
 
 def test_only_the_changed_panel_is_redrawn_and_pixels_match_a_full_draw(monkeypatch):
     ex = TwoPanelExplorer()
-    full_draws = []
-    draw = ex._canvas.draw
-    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(ex, monkeypatch)
     redrawn = []
     monkeypatch.setattr(
         ex.ax, "draw", lambda renderer: redrawn.append(1) or Axes.draw(ex.ax, renderer)

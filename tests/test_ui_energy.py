@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings
+from helpers import check_random_settings, count_full_draws
 
 import widgets
 from widgets.core.energy import ENERGY_TABLE, format_joules
@@ -97,9 +97,7 @@ def test_fewer_bits_cost_less_everywhere(explorer):
 
 def test_updates_redraw_only_what_changed(monkeypatch):
     ex = EnergyExplorer()
-    full_draws = []
-    draw = ex._canvas.draw
-    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(ex, monkeypatch)
     ex.set(workload="conv", bits=8, memory="register")
     ex.set(workload="mobilenet_v2", bits=32, memory="dram")
     assert full_draws == []  # fixed axes: blitting only

@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings
+from helpers import check_random_settings, count_full_draws
 from torch.testing import assert_close
 
 from widgets.core.profiler import meta_model, profile
@@ -97,9 +97,7 @@ def test_batch_scales_activations_not_weights_with_a_fast_redraw(monkeypatch):
     ex = MemoryExplorer(model="resnet18")
     figure, weights = ex.figure, bar_heights(ex.weight_bars)
     activations, readouts = bar_heights(ex.activation_bars), ex.readouts
-    full_draws = []
-    draw = ex._canvas.draw
-    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(ex, monkeypatch)
     ex.set(batch=8)
     assert ex.figure is figure
     assert full_draws == []  # the axes did not change: only the bars were redrawn
@@ -112,9 +110,7 @@ def test_batch_scales_activations_not_weights_with_a_fast_redraw(monkeypatch):
 def test_a_new_model_keeps_the_figure_and_its_axes(explorer, monkeypatch):
     explorer.set(model="alexnet", resolution=224, batch=1)
     figure, rows = explorer.figure, len(explorer.live_line.get_xdata())
-    full_draws = []
-    draw = explorer._canvas.draw
-    monkeypatch.setattr(explorer._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(explorer, monkeypatch)
     explorer.set(model="mobilenet_v3_large")
     assert explorer.figure is figure and explorer.message == ""
     assert len(explorer.live_line.get_xdata()) > 100 > rows

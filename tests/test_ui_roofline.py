@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision
-from helpers import check_random_settings
+from helpers import check_random_settings, count_full_draws
 from torch.testing import assert_close
 
 import widgets
@@ -94,9 +94,7 @@ def test_a_bigger_batch_moves_layers_right_on_the_same_figure(explorer):
 
 def test_updates_redraw_only_the_points(monkeypatch):
     ex = RooflineExplorer(peaks=PEAKS)
-    full_draws = []
-    draw = ex._canvas.draw
-    monkeypatch.setattr(ex._canvas, "draw", lambda: full_draws.append(1) or draw())
+    full_draws = count_full_draws(ex, monkeypatch)
     ex.set(model="vgg11", batch=256, bits=4)
     ex.set(model="mobilenet_v2", batch=1, bits=32)
     assert full_draws == []  # fixed axes: blitting only

@@ -460,6 +460,7 @@ def get_activation(name: str) -> Activation:
 # --- the dying-ReLU experiment ---
 
 PRE_ACTIVATION_SAMPLE = 4096  # pre-activation values returned for a histogram
+SMALL_LEARNING_RATE = 0.02  # a step that kills no unit: ActivationExplorer's default, lab 01
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,7 @@ def meta_profile(
 ) -> Profile:
     """profile() of `meta_model(build)` (a torchvision name or a builder), fast when repeated:
     profiles are cached, and an even batch of 4 or more scales the batch-2 profile."""
+    activation_bits = bits if activation_bits is None else activation_bits  # one cache entry
     batch, *sample = input_size
     if isinstance(batch, int) and batch > 2 and batch % 2 == 0:
         return _cached_profile(build, (2, *sample), bits, activation_bits).scale_batch(batch // 2)
@@ -237,7 +238,7 @@ def _cached_profile(
     build: str | Callable[[], nn.Module],
     input_size: tuple[int, ...],
     bits: int,
-    activation_bits: int | None,
+    activation_bits: int,
 ) -> Profile:
     return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from .units import BIT_WIDTHS
 from .validate import check_choice, check_int
 
-__all__ = ["TransformerCost", "transformer_cost"]
+__all__ = ["ATTENTION_TERMS", "TransformerCost", "transformer_cost"]
 
 KINDS = ("encoder", "decoder")
+ATTENTION_TERMS = ("attention_scores", "attention_values")  # the two seq_len x seq_len matmuls
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class TransformerCost:
     @property
     def flops(self) -> int:
         return 2 * self.macs
+
+    def macs_of(self, *terms: str) -> int:
+        """MACs of some `breakdown` terms, added up: cost.macs_of(*ATTENTION_TERMS)."""
+        return sum(self.breakdown[term] for term in terms)
 
 
 def transformer_cost(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .validate import check_choice, check_int
 
 BIT_WIDTHS = (32, 16, 8, 4, 2, 1)
+MIB = 1024**2  # bytes in one MiB
 
 
 def model_size_bytes(params: int, bits: int = 32) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from widgets.core.activations import dying_relu, get_activation
+from widgets.core.activations import SMALL_LEARNING_RATE, dying_relu, get_activation
 from widgets.core.layers import layer_cost
 
 from . import Exercise, Mistake, Prediction
@@ -93,10 +93,13 @@ LARGE_LEARNING_RATE = 0.3
 BIAS_SHIFT = -1.0
 
 _large_step = dying_relu(learning_rate=LARGE_LEARNING_RATE)
+_small_step_dead = dying_relu(learning_rate=SMALL_LEARNING_RATE).dead_units
+_small_step_dying = f"{_small_step_dead} units are" if _small_step_dead else "no unit is"
 
 dead_after_large_step = Prediction(
     question=(
-        f"With the default learning rate 0.02 no unit is dead after one SGD step. At learning "
+        f"With the default learning rate {SMALL_LEARNING_RATE:g} {_small_step_dying} dead after "
+        f"one SGD step. At learning "
         f"rate {LARGE_LEARNING_RATE}, how many of the {_large_step.units} ReLU units do you "
         "expect to be dead?"
     ),

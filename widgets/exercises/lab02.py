@@ -109,15 +109,10 @@ _grouped_shape = (1, 128, 28, 28)
 
 
 def _grouped(groups: int, bias: bool = True) -> int:
-    return layer_cost(
-        "conv2d",
-        input_shape=_grouped_shape,
-        in_channels=128,
-        out_channels=256,
-        kernel_size=3,
-        groups=groups,
-        bias=bias,
-    ).params
+    return _conv(
+        input_shape=_grouped_shape, in_channels=128, out_channels=256, kernel_size=3,
+        groups=groups, bias=bias,
+    ).params  # fmt: skip
 
 
 grouped_params = Exercise(

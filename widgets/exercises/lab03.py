@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from widgets.core.layers import layer_cost
-from widgets.core.transformer import transformer_cost
+from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
+from widgets.core.units import MIB
 
 from . import Exercise, Mistake, Prediction, binary_as_si, bits_for_bytes
 
@@ -23,7 +24,9 @@ def _attention_params(bias: bool = True) -> int:
 
 
 _params = _attention_params()
-_projection_params = EMBED_DIM * EMBED_DIM + EMBED_DIM  # one E x E matrix and its bias
+_projection_params = layer_cost(  # one E x E matrix and its bias
+    "linear", input_shape=(1, EMBED_DIM), in_features=EMBED_DIM, out_features=EMBED_DIM
+).params
 
 attention_params = Exercise(
     question=(
@@ -53,18 +56,12 @@ attention_params = Exercise(
 # --- where attention's MACs catch up with the rest of the block ---------------------------
 
 D_MODEL = 768  # d_ff = 4 * d_model, as in BERT-base
-_one_token = transformer_cost(d_model=D_MODEL, n_heads=NUM_HEADS, seq_len=1)
-_attention_terms = ("attention_scores", "attention_values")
+# at seq_len = 1: MACs per token (linear terms) or per token squared (attention)
+_per_token = transformer_cost(d_model=D_MODEL, n_heads=NUM_HEADS, seq_len=1).macs_of
 _linear_terms = ("qkv_projection", "output_projection", "ffn")  # MACs proportional to seq_len
 
-
-def _per_token(*terms: str) -> int:
-    """MACs per token (linear terms) or per token squared (attention), from seq_len = 1."""
-    return sum(_one_token.breakdown[term] for term in terms)
-
-
 # attention = seq_len^2 * a and the rest = seq_len * r meet at seq_len = r / a
-_attention_per_token2 = _per_token(*_attention_terms)
+_attention_per_token2 = _per_token(*ATTENTION_TERMS)
 
 attention_catches_up = Exercise(
     question=(
@@ -98,7 +95,6 @@ attention_catches_up = Exercise(
 # --- KV cache -----------------------------------------------------------------------------
 
 KV_LAYERS, KV_SEQ_LEN, KV_BITS = 12, 1024, 16
-MIB = 1024**2
 
 
 def _kv_cache_mib(bits: int) -> float:

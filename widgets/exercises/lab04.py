@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import torch
+import functools
+
 from torch import nn
 
 from widgets.core.energy import estimate_energy, mac_energy_pj, pj_per_byte, table_pj
 from widgets.core.latency import summarize
 from widgets.core.layers import layer_cost
-from widgets.core.profiler import Profile, meta_model, profile
+from widgets.core.profiler import meta_profile
 from widgets.core.roofline import layer_traffic
 
 from . import Exercise, Mistake, Prediction, macs_for_flops
@@ -72,12 +73,8 @@ served_throughput = Exercise(
 RESNET_LATENCY_S = 0.050
 
 
-def _profile_at_224(model_name: str) -> Profile:
-    """profile() of a torchvision model on one 224 x 224 image, built without weights."""
-    return profile(meta_model(model_name), input_size=(1, 3, 224, 224))
-
-
-_resnet50 = _profile_at_224("resnet50")
+IMAGE = (1, 3, 224, 224)
+_resnet50 = meta_profile("resnet50", IMAGE)
 
 resnet_gflops = Exercise(
     question=(
@@ -109,12 +106,12 @@ SQUARE_FEATURES = 1024
 LARGE_BATCH = 256
 
 
+_SQUARE_LINEAR = functools.partial(nn.Linear, SQUARE_FEATURES, SQUARE_FEATURES)
+
+
 def _linear_intensity(batch: int, bits: int = 32) -> tuple[float, float]:
     """(FLOPs, bytes moved) of nn.Linear(SQUARE_FEATURES, SQUARE_FEATURES) at `batch`."""
-    with torch.device("meta"):
-        layer = nn.Linear(SQUARE_FEATURES, SQUARE_FEATURES)
-    prof = profile(layer, input_size=(batch, SQUARE_FEATURES), bits=bits)
-    ((row, moved),) = layer_traffic(prof)
+    ((row, moved),) = layer_traffic(meta_profile(_SQUARE_LINEAR, (batch, SQUARE_FEATURES), bits))
     return row.flops, moved
 
 
@@ -174,7 +171,7 @@ dram_vs_mac = Exercise(
     unit="MACs",
 )
 
-_mobilenet_v2 = _profile_at_224("mobilenet_v2")
+_mobilenet_v2 = meta_profile("mobilenet_v2", IMAGE)
 _mobilenet_energy = estimate_energy(_mobilenet_v2, memory="dram")
 
 memory_energy_share = Prediction(

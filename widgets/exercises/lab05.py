@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from widgets.core.profiler import Profile, meta_model, profile
-from widgets.core.units import model_size_bytes
+from widgets.core.profiler import Profile, meta_profile
+from widgets.core.units import MIB, model_size_bytes
 
 from . import Exercise, Mistake, Prediction, binary_as_si
 
-MIB = 2**20
 IMAGE = (1, 3, 224, 224)
 
-_mobilenet_v2, _resnet50 = meta_model("mobilenet_v2"), meta_model("resnet50")
-_mobilenet_profile = profile(_mobilenet_v2, input_size=IMAGE)
-_resnet_profile = profile(_resnet50, input_size=IMAGE)
+# meta_profile: the same cached profiles the lab's MemoryExplorer shows
+_mobilenet_profile = meta_profile("mobilenet_v2", IMAGE)
+_resnet_profile = meta_profile("resnet50", IMAGE)
 
 # --- model size = params x bit width --------------------------------------------------------
 
@@ -128,9 +127,7 @@ _RESOLUTIONS = range(2 * RESOLUTION_STEP, IMAGE[-1] + 1, RESOLUTION_STEP)
 
 
 def _peak_at(resolution: int, activation_bits: int) -> Profile:
-    return profile(
-        _mobilenet_v2, input_size=(1, 3, resolution, resolution), activation_bits=activation_bits
-    )
+    return meta_profile("mobilenet_v2", (1, 3, resolution, resolution), 32, activation_bits)
 
 
 def _largest_fitting_resolution(activation_bits: int) -> int:

@@ -17,7 +17,13 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from widgets.core.activations import ACTIVATIONS, Activation, DyingReluResult, dying_relu
+from widgets.core.activations import (
+    ACTIVATIONS,
+    SMALL_LEARNING_RATE,
+    Activation,
+    DyingReluResult,
+    dying_relu,
+)
 from widgets.core.latency import using_threads
 
 from . import style
@@ -81,7 +87,7 @@ class ActivationExplorer(Explorer):
                 value=0.0, min=-2.0, max=1.0, step=0.05, description="bias shift"
             ),
             "learning_rate": ipywidgets.FloatSlider(
-                value=0.02, min=0.0, max=0.3, step=0.005, readout_format=".3f",
+                value=SMALL_LEARNING_RATE, min=0.0, max=0.3, step=0.005, readout_format=".3f",
                 description="learning rate",
             ),
         }  # fmt: skip

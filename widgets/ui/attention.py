@@ -18,7 +18,7 @@ import ipywidgets
 import numpy as np
 from matplotlib.axes import Axes
 
-from widgets.core.transformer import KINDS, TransformerCost, transformer_cost
+from widgets.core.transformer import ATTENTION_TERMS, KINDS, TransformerCost, transformer_cost
 from widgets.core.units import format_bytes
 
 from . import style
@@ -31,15 +31,13 @@ SWEEP = np.unique(np.geomspace(SEQ_LENS[0], SEQ_LENS[-1], 60).round().astype(int
 BITS = (32, 16, 8, 4)
 HEAD_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 
-ATTENTION = ("attention_scores", "attention_values")  # the two seq_len x seq_len matmuls
-FFN = ("ffn",)
 # curve label -> the transformer_cost breakdown terms it adds up
 MACS_CURVES = {
     "projections (QKV + output)": ("qkv_projection", "output_projection"),
-    "FFN": FFN,
+    "FFN": ("ffn",),
     "QKᵀ": ("attention_scores",),
     "softmax·V": ("attention_values",),
-    "attention = QKᵀ + softmax·V": ATTENTION,
+    "attention = QKᵀ + softmax·V": ATTENTION_TERMS,
 }
 # curve label -> the TransformerCost field it shows, in bytes
 MEMORY_CURVES = {
@@ -65,11 +63,6 @@ class AttentionView:
     memory: np.ndarray  # bytes of each MEMORY_CURVES entry (rows) at each SWEEP length
 
 
-def term_macs(cost: TransformerCost, terms: tuple[str, ...]) -> int:
-    """MACs of the given breakdown terms, added up."""
-    return sum(cost.breakdown[term] for term in terms)
-
-
 def crossover_seq_len(d_model: int, n_heads: int, n_layers: int, d_ff: int, kind: str) -> int:
     """The smallest seq_len at which attention (QKᵀ + softmax·V) needs >= the FFN's MACs.
 
@@ -79,7 +72,7 @@ def crossover_seq_len(d_model: int, n_heads: int, n_layers: int, d_ff: int, kind
 
     def attention_wins(seq_len: int) -> bool:
         cost = transformer_cost(d_model, n_heads, seq_len, n_layers, d_ff, kind=kind)
-        return term_macs(cost, ATTENTION) >= term_macs(cost, FFN)
+        return cost.macs_of(*ATTENTION_TERMS) >= cost.macs_of("ffn")
 
     high = 1
     while not attention_wins(high):
@@ -198,8 +191,8 @@ class AttentionExplorer(Explorer):
             seq_len=seq_len,
             d_ff=d_ff,
             crossover_seq_len=crossover,
-            crossover_macs=term_macs(
-                transformer_cost(**model, seq_len=crossover, kind=kind), ATTENTION
+            crossover_macs=transformer_cost(**model, seq_len=crossover, kind=kind).macs_of(
+                *ATTENTION_TERMS
             ),
             macs=np.array([_curve_macs(cost) for cost in sweep], dtype=float).T,
             memory=np.array([_curve_bytes(cost) for cost in sweep]).T,
@@ -211,7 +204,7 @@ class AttentionExplorer(Explorer):
             "params": cost.params,
             "d_ff": view.d_ff,
             "macs": cost.macs,
-            "attention_share": term_macs(cost, ATTENTION) / cost.macs,
+            "attention_share": cost.macs_of(*ATTENTION_TERMS) / cost.macs,
             "crossover_seq_len": view.crossover_seq_len,
             "attention_matrix": format_bytes(cost.attention_matrix_bytes),
             "kv_cache": format_bytes(cost.kv_cache_bytes),
@@ -254,7 +247,7 @@ def _d_ff(ffn_multiplier: float, d_model: int) -> int:
 
 def _curve_macs(cost: TransformerCost) -> list[int]:
     """MACs of each MACS_CURVES entry."""
-    return [term_macs(cost, terms) for terms in MACS_CURVES.values()]
+    return [cost.macs_of(*terms) for terms in MACS_CURVES.values()]
 
 
 def _curve_bytes(cost: TransformerCost) -> list[float]:
