@@ -3,6 +3,7 @@
 - layer_row, hand_made_profile: small Profiles with numbers chosen by hand.
 - control_settings, check_random_settings: random control values never break an explorer.
 - count_full_draws: how often an explorer redraws its whole figure.
+- torch_macs: MACs as torch's FlopCounterMode counts them; floats: a float64 tensor.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import ipywidgets
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
 
 from widgets.core.profiler import LayerRow, Profile
 from widgets.ui.base import Explorer
@@ -114,3 +117,15 @@ def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
     draw = explorer._canvas.draw
     monkeypatch.setattr(explorer._canvas, "draw", lambda: full_draws.append(1) or draw())
     return full_draws
+
+
+def torch_macs(module: Any, *inputs: Any) -> int:
+    """MACs of `module(*inputs)` as torch counts them: FlopCounterMode's FLOPs / 2."""
+    with FlopCounterMode(display=False) as counter:
+        module(*inputs)
+    return counter.get_total_flops() // 2
+
+
+def floats(values: Any) -> torch.Tensor:
+    """`values` as a float64 tensor, for assert_close."""
+    return torch.tensor([float(v) for v in values], dtype=torch.float64)

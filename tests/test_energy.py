@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torchvision
 from helpers import hand_made_profile, layer_row
 
 import widgets
@@ -96,7 +95,7 @@ def test_on_chip_memory():
 
 
 def test_resnet18_spends_more_on_dram_than_on_arithmetic():
-    prof = widgets.profile(torchvision.models.resnet18(), input_size=(1, 3, 224, 224))
+    prof = widgets.profile(widgets.meta_model("resnet18"), input_size=(1, 3, 224, 224))
     assert widgets.estimate_energy(prof).memory_pj > widgets.estimate_energy(prof).compute_pj
     on_chip = widgets.estimate_energy(prof, memory="sram")
     assert on_chip.memory_pj < on_chip.compute_pj / 10

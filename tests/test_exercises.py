@@ -12,8 +12,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+from helpers import torch_macs
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 import widgets
 from widgets.exercises import (
@@ -258,9 +258,7 @@ def _encoder_macs(seq_len: int, d_model: int) -> int:
     """MACs of nn.TransformerEncoderLayer (d_ff = 4 d_model) on seq_len tokens, counted by torch."""
     heads = d_model // 64  # MACs do not depend on it
     block = nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, batch_first=True, device="meta")
-    with FlopCounterMode(display=False) as counter:
-        block(torch.empty(1, seq_len, d_model, device="meta"))
-    return counter.get_total_flops() // 2
+    return torch_macs(block, torch.empty(1, seq_len, d_model, device="meta"))
 
 
 def test_lab03_crossover_is_where_torch_counts_equal_macs() -> None:
@@ -296,11 +294,9 @@ def test_lab03_doubling_tokens_grows_macs_between_linear_and_quadratic() -> None
     assert prediction.predict(long / short).correct
 
 
-def _torch_counts(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, int]:
-    """(params, MACs) as torch counts them: parameters, and FlopCounterMode's FLOPs / 2."""
-    with FlopCounterMode(display=False) as counter:
-        module(torch.empty(input_shape, device="meta"))
-    return _parameter_count(module), counter.get_total_flops() // 2
+def _meta_macs(module: nn.Module, input_shape: tuple[int, ...]) -> int:
+    """MACs as torch counts them, on a meta input of `input_shape`."""
+    return torch_macs(module, torch.empty(input_shape, device="meta"))
 
 
 def _conv(*args, **kwargs) -> nn.Conv2d:
@@ -317,16 +313,16 @@ def test_lab02_conv_params_count_like_torch() -> None:
 
 def test_lab02_strided_and_dilated_macs_count_like_torch() -> None:
     shape = (1, 64, 56, 56)
-    _, strided = _torch_counts(_conv(64, 128, 3, stride=2, padding=1), shape)
-    _, unstrided = _torch_counts(_conv(64, 128, 3, padding=1), shape)
+    strided = _meta_macs(_conv(64, 128, 3, stride=2, padding=1), shape)
+    unstrided = _meta_macs(_conv(64, 128, 3, padding=1), shape)
     assert lab02.strided_macs.check(strided).correct
     assert "FLOP" in lab02.strided_macs.check(2 * strided).message
     assert "stride 1" in lab02.strided_macs.check(unstrided).message
     assert "Bias adds" in lab02.strided_macs.check(strided + 128 * 28 * 28).message
 
-    _, dilated = _torch_counts(_conv(64, 128, 3, padding=2, dilation=2), shape)
-    _, five_by_five = _torch_counts(_conv(64, 128, 5, padding=2), shape)
-    _, unpadded = _torch_counts(_conv(64, 128, 3, dilation=2), shape)
+    dilated = _meta_macs(_conv(64, 128, 3, padding=2, dilation=2), shape)
+    five_by_five = _meta_macs(_conv(64, 128, 5, padding=2), shape)
+    unpadded = _meta_macs(_conv(64, 128, 3, dilation=2), shape)
     assert dilated == unstrided  # same weights, same output size: dilation is free
     assert lab02.dilated_macs.check(dilated).correct
     assert "adds no weights" in lab02.dilated_macs.check(five_by_five).message
@@ -343,9 +339,9 @@ def test_lab02_grouped_params_count_like_torch() -> None:
 
 def test_lab02_separable_saving_is_measured_with_torch() -> None:
     shape = (1, 128, 28, 28)
-    _, standard = _torch_counts(_conv(128, 128, 3, padding=1), shape)
-    _, depthwise = _torch_counts(_conv(128, 128, 3, padding=1, groups=128), shape)
-    _, pointwise = _torch_counts(_conv(128, 128, 1), shape)
+    standard = _meta_macs(_conv(128, 128, 3, padding=1), shape)
+    depthwise = _meta_macs(_conv(128, 128, 3, padding=1, groups=128), shape)
+    pointwise = _meta_macs(_conv(128, 128, 1), shape)
     prediction = replace(lab02.separable_saving)
     assert prediction.measured == pytest.approx(standard / (depthwise + pointwise))
     assert prediction.predict(2).status == "revealed"

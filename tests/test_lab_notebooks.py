@@ -104,11 +104,8 @@ def test_a_wrong_saved_number_makes_nbval_fail(tmp_path: Path) -> None:
     lab = LABS_DIR / "03_transformers_attention.ipynb"  # the quickest lab to run
     notebook = json.loads(lab.read_text())
     count = re.compile(r"\d{1,3}(,\d{3})+")  # a count printed with thousands separators
-    cell = next(
-        c
-        for c in notebook["cells"]
-        if c in _compared_number_cells(lab) and count.search(_output_text(c))
-    )
+    compared = _compared_number_cells(lab)
+    cell = next(c for c in notebook["cells"] if c in compared and count.search(_output_text(c)))
     stream = next(o for o in cell["outputs"] if count.search("".join(o.get("text", ""))))
     text = "".join(stream["text"])
     right = count.search(text).group()

@@ -14,6 +14,7 @@ from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
 import widgets
+from widgets.core.profiler import eval_mode
 from widgets.ui.memory import MODELS as MEMORY_MODELS
 from widgets.ui.roofline import MODELS as ROOFLINE_MODELS
 
@@ -32,15 +33,10 @@ PUBLISHED = {
 }
 
 
-def meta_model(name: str) -> nn.Module:
-    with torch.device("meta"):
-        return getattr(torchvision.models, name)()
-
-
 @pytest.mark.parametrize("name", PUBLISHED)
 def test_published_params_and_macs(name):
     params, gmacs = PUBLISHED[name]
-    prof = widgets.profile(meta_model(name), input_size=IMAGE)
+    prof = widgets.profile(widgets.meta_model(name), input_size=IMAGE)
     assert prof.params == params
     assert round(prof.macs / 1e9, 2) == pytest.approx(gmacs, abs=0.01)
     assert prof.flops == 2 * prof.macs
@@ -50,9 +46,9 @@ def test_published_params_and_macs(name):
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "vit_b_16"])
 def test_macs_equal_flop_counter_mode(name):
-    model = meta_model(name).eval()
+    model = widgets.meta_model(name)
     counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
+    with eval_mode(model), counter, torch.no_grad():
         model(torch.empty(2, 3, 224, 224, device="meta"))
     assert (
         widgets.profile(model, input_size=(2, 3, 224, 224)).macs == counter.get_total_flops() // 2
@@ -71,19 +67,19 @@ def test_real_model_keeps_its_weights_and_mode():
 
 def test_real_and_meta_models_give_the_same_profile():
     real = widgets.profile(torchvision.models.resnet18(), input_size=(2, 3, 64, 64))
-    meta = widgets.profile(meta_model("resnet18"), input_size=(2, 3, 64, 64))
+    meta = widgets.profile(widgets.meta_model("resnet18"), input_size=(2, 3, 64, 64))
     assert real == meta
 
 
 def test_huge_input_is_profiled_without_allocating():
     # Real activations would peak near 1 TB; the meta device never allocates them.
-    prof = widgets.profile(meta_model("resnet50"), input_size=(4096, 3, 1024, 1024))
+    prof = widgets.profile(widgets.meta_model("resnet50"), input_size=(4096, 3, 1024, 1024))
     assert prof.macs == pytest.approx(4096 * 4.09e9 * (1024 / 224) ** 2, rel=0.02)
     assert prof.peak_activation_bytes > 5e11
 
 
 def test_rows_of_resnet18():
-    prof = widgets.profile(meta_model("resnet18"), input_size=IMAGE)
+    prof = widgets.profile(widgets.meta_model("resnet18"), input_size=IMAGE)
     conv1 = prof.layers[0]
     assert (conv1.name, conv1.kind, conv1.output_shape) == ("conv1", "Conv2d", (1, 64, 112, 112))
     assert conv1.params == 64 * 3 * 7 * 7
@@ -96,7 +92,7 @@ def test_rows_of_resnet18():
 
 
 def test_bit_widths_scale_bytes():
-    model = meta_model("mobilenet_v2")
+    model = widgets.meta_model("mobilenet_v2")
     full = widgets.profile(model, input_size=IMAGE)
     int8 = widgets.profile(model, input_size=IMAGE, bits=8)
     mixed = widgets.profile(model, input_size=IMAGE, bits=4, activation_bits=8)
@@ -109,8 +105,8 @@ def test_bit_widths_scale_bytes():
 
 def test_mobilenet_saves_weights_not_peak_activation():
     """The lecture's point: MobileNetV2 has 7x fewer weights than ResNet-50, not 7x less peak."""
-    resnet = widgets.profile(meta_model("resnet50"), input_size=IMAGE)
-    mobilenet = widgets.profile(meta_model("mobilenet_v2"), input_size=IMAGE)
+    resnet = widgets.profile(widgets.meta_model("resnet50"), input_size=IMAGE)
+    mobilenet = widgets.profile(widgets.meta_model("mobilenet_v2"), input_size=IMAGE)
     assert resnet.weight_bytes / mobilenet.weight_bytes > 7
     assert resnet.peak_activation_bytes / mobilenet.peak_activation_bytes < 1.5
     # and the peak is reached in the early, high-resolution layers
@@ -225,7 +221,7 @@ def test_attention_counted_in_sdpa_path():
 
 
 def test_print_shows_a_table():
-    text = str(widgets.profile(meta_model("resnet18"), input_size=IMAGE))
+    text = str(widgets.profile(widgets.meta_model("resnet18"), input_size=IMAGE))
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["layer", "kind", "output"]
     assert any(line.startswith("total") and "11.7 M" in line and "1.81 G" in line for line in lines)
@@ -266,7 +262,7 @@ def test_meta_model_is_built_once_without_weights():
 @pytest.mark.parametrize("name", sorted({*MEMORY_MODELS, *ROOFLINE_MODELS}))
 def test_meta_profile_scales_batches_exactly(name):
     """Exact for every model the explorers offer: they ask for batches up to 256."""
-    eight = widgets.profile(meta_model(name), input_size=(8, 3, 224, 224))
+    eight = widgets.profile(widgets.meta_model(name), input_size=(8, 3, 224, 224))
     assert widgets.meta_profile(name, (8, 3, 224, 224)) == eight
     assert widgets.meta_profile(name, (2, 3, 224, 224)).scale_batch(4) == eight
 

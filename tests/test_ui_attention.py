@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings, count_full_draws
+from helpers import check_random_settings, count_full_draws, floats
 from torch.testing import assert_close
 
 from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
@@ -27,10 +27,6 @@ def explorer() -> AttentionExplorer:
 
 def ydata(line) -> torch.Tensor:
     return floats(line.get_ydata())
-
-
-def floats(values) -> torch.Tensor:
-    return torch.tensor([float(v) for v in values], dtype=torch.float64)
 
 
 def test_readouts_are_the_core_numbers():

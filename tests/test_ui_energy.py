@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from helpers import check_random_settings, count_full_draws
 
 import widgets
@@ -21,9 +20,7 @@ def explorer() -> EnergyExplorer:
 def core_estimate(workload: str, bits: int, memory: str):
     """The core's answer, computed here from scratch."""
     chosen = WORKLOADS[workload]
-    with torch.device("meta"):
-        model = chosen.build()
-    prof = widgets.profile(model, input_size=chosen.input_size)
+    prof = widgets.profile(widgets.meta_model(chosen.build), input_size=chosen.input_size)
     return widgets.estimate_energy(prof, bits=bits, memory=memory)
 
 

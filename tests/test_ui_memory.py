@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings, count_full_draws
+from helpers import check_random_settings, count_full_draws, floats
 from torch.testing import assert_close
 
 from widgets.core.profiler import meta_model, profile
@@ -35,10 +35,6 @@ def bar_heights(bars) -> torch.Tensor:
     """The top of each bar: the second corner of each closed 4-corner polygon in the path."""
     corners = torch.from_numpy(bars.get_path().vertices).reshape(-1, 5, 2)
     return corners[:, 1, 1]
-
-
-def floats(values) -> torch.Tensor:
-    return torch.tensor([float(v) for v in values], dtype=torch.float64)
 
 
 def test_readouts_are_the_profile():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-import torchvision
 from helpers import check_random_settings, count_full_draws
 from torch.testing import assert_close
 
@@ -25,9 +24,7 @@ def explorer() -> RooflineExplorer:
 
 def core_points(model: str, batch: int, bits: int) -> list:
     """The core's answer, computed here from scratch."""
-    with torch.device("meta"):
-        network = getattr(torchvision.models, model)()
-    prof = widgets.profile(network, input_size=(batch, 3, 224, 224))
+    prof = widgets.profile(widgets.meta_model(model), input_size=(batch, 3, 224, 224))
     return widgets.roofline(prof, PEAKS, bits=bits)
 
 

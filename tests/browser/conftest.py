@@ -11,10 +11,6 @@ from lab_page import CHROMIUM, VIEWPORT, launch_chromium
 from lab_server import FIXTURES_DIR, LABS_DIR, JupyterServer, jupyter_lab
 from playwright.sync_api import Browser, Page, sync_playwright
 
-# the fixture notebooks are driven in the browser; `pytest --nbval` must not run them (one fails
-# on purpose)
-collect_ignore_glob = ["fixtures/*.ipynb"]
-
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
