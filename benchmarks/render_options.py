@@ -17,6 +17,7 @@ Usage: python benchmarks/render_options.py [--updates 60] [--dpi 100]   (ipympl 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import time
@@ -66,26 +67,18 @@ def pil_png(canvas: FigureCanvasAgg) -> bytes:
 # Each option builds its figure and returns update(step), which shows new data.
 
 
-def png_pil(dpi: int) -> Callable[[int], None]:
+def zlib_png(canvas: FigureCanvasAgg) -> bytes:
+    return png_bytes(np.asarray(canvas.buffer_rgba()))
+
+
+def png_full_draw(dpi: int, encode: Callable[[FigureCanvasAgg], bytes]) -> Callable[[int], None]:
     figure, lines = two_panel_plot(dpi)
     canvas, image = FigureCanvasAgg(figure), ipywidgets.Image(format="png")
 
     def update(step: int) -> None:
         new_data(lines, step)
         canvas.draw()
-        image.value = pil_png(canvas)
-
-    return update
-
-
-def png_zlib(dpi: int) -> Callable[[int], None]:
-    figure, lines = two_panel_plot(dpi)
-    canvas, image = FigureCanvasAgg(figure), ipywidgets.Image(format="png")
-
-    def update(step: int) -> None:
-        new_data(lines, step)
-        canvas.draw()
-        image.value = png_bytes(np.asarray(canvas.buffer_rgba()))
+        image.value = encode(canvas)
 
     return update
 
@@ -115,7 +108,7 @@ def png_blit(dpi: int) -> Callable[[int], None]:
         canvas.restore_region(background)
         for line in lines:
             figure.draw_artist(line)
-        image.value = png_bytes(np.asarray(canvas.buffer_rgba()))
+        image.value = zlib_png(canvas)
 
     return update
 
@@ -150,8 +143,8 @@ def ipympl(dpi: int) -> Callable[[int], None]:
 
 
 OPTIONS = {
-    "png-pil": png_pil,
-    "png-zlib": png_zlib,
+    "png-pil": functools.partial(png_full_draw, encode=pil_png),
+    "png-zlib": functools.partial(png_full_draw, encode=zlib_png),
     "png-savefig": png_savefig,
     "png-blit": png_blit,
     "output": output,
