@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"
 
 import psutil
 from explorer_checks import run_notebook
-from lab_page import VIEWPORT, explorers, launch_chromium, slider_latencies_ms, sliders
+from lab_page import explorers, fresh_page, launch_chromium, slider_latencies_ms, sliders
 from lab_server import jupyter_lab
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 
 def p50_p95(latencies_ms: list[float]) -> str:
@@ -70,6 +70,24 @@ def cpu_seconds_by_role() -> dict[str, float]:
     return seconds
 
 
+def measure_notebook(page: Page, url: str, name: str, presses: int) -> None:
+    """Run the notebook; print a row per slider of each explorer, then the CPU per drawn step."""
+    run_notebook(page, url)
+    cpu_before, steps = cpu_seconds_by_role(), 0
+    for index, explorer in enumerate(explorers(page)):
+        for slider in sliders(explorer):
+            label = slider.locator("label.widget-label").text_content()
+            latencies = slider_latencies_ms(explorer, slider, presses)
+            steps += len(latencies)
+            print(f"{name:32} {index:8} {label:20} {len(latencies):3} {p50_p95(latencies)}")
+    cpu_after = cpu_seconds_by_role()
+    per_step = {role: 1e3 * (cpu_after[role] - cpu_before[role]) / max(steps, 1) for role in ROLES}
+    print(
+        f"  CPU ms per drawn step ({sum(per_step.values()):.0f} in all, on {os.cpu_count()} "
+        "cores): " + ", ".join(f"{role} {ms:.0f}" for role, ms in per_step.items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks with explorers")
@@ -83,28 +101,9 @@ def main() -> None:
     with jupyter_lab(folders) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for notebook in notebooks:
-            page = browser.new_page(viewport=VIEWPORT)
-            run_notebook(page, server.lab_url(f"{notebook.parent.name}/{notebook.name}"))
-            cpu_before, steps = cpu_seconds_by_role(), 0
-            for index, explorer in enumerate(explorers(page)):
-                for slider in sliders(explorer):
-                    label = slider.locator("label.widget-label").text_content()
-                    latencies = slider_latencies_ms(explorer, slider, args.presses)
-                    steps += len(latencies)
-                    print(
-                        f"{notebook.name:32} {index:8} {label:20} {len(latencies):3} "
-                        f"{p50_p95(latencies)}"
-                    )
-            cpu_after = cpu_seconds_by_role()
-            per_step = {
-                role: 1e3 * (cpu_after[role] - cpu_before[role]) / max(steps, 1) for role in ROLES
-            }
-            print(
-                f"  CPU ms per drawn step ({sum(per_step.values()):.0f} in all, on {os.cpu_count()} cores): "
-                + ", ".join(f"{role} {ms:.0f}" for role, ms in per_step.items())
-            )
-            page.close()
-            server.shutdown_kernels()
+            with fresh_page(browser, server) as page:
+                url = server.lab_url(f"{notebook.parent.name}/{notebook.name}")
+                measure_notebook(page, url, notebook.name, args.presses)
         browser.close()
     print(f"load average: {load_average()}")
 

@@ -14,24 +14,21 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
 
 from explorer_checks import run_notebook
-from lab_page import VIEWPORT, explorers, launch_chromium, save_screenshot
-from lab_server import jupyter_lab
+from lab_page import explorers, fresh_page, launch_chromium, save_screenshot
+from lab_server import LABS_DIR, jupyter_lab
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    labs = sorted((ROOT / "labs").glob("*.ipynb"))
-    with jupyter_lab([ROOT / "labs"]) as server, sync_playwright() as playwright:
+    with jupyter_lab([LABS_DIR]) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for lab in labs:
-            page = browser.new_page(viewport=VIEWPORT)
-            run_notebook(page, server.lab_url(f"labs/{lab.name}"))
-            path = save_screenshot(explorers(page)[0], ROOT / "docs" / "img" / f"{lab.stem}.png")
-            print(path.relative_to(ROOT))
-            page.close()
-            server.shutdown_kernels()
+        for lab in sorted(LABS_DIR.glob("*.ipynb")):
+            with fresh_page(browser, server) as page:
+                run_notebook(page, server.lab_url(f"labs/{lab.name}"))
+                image = ROOT / "docs" / "img" / f"{lab.stem}.png"
+                print(save_screenshot(explorers(page)[0], image).relative_to(ROOT))
         browser.close()
 
 

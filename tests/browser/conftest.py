@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from lab_page import CHROMIUM, VIEWPORT, launch_chromium
+from lab_page import CHROMIUM, fresh_page, launch_chromium
 from lab_server import FIXTURES_DIR, LABS_DIR, JupyterServer, jupyter_lab
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -31,17 +30,6 @@ def lab_server() -> Iterator[JupyterServer]:
     """JupyterLab serving copies of labs/ and the fixtures as <root>/labs and <root>/fixtures."""
     with jupyter_lab([d for d in (LABS_DIR, FIXTURES_DIR) if d.is_dir()]) as server:
         yield server
-
-
-@contextmanager
-def fresh_page(browser: Browser, server: JupyterServer) -> Iterator[Page]:
-    """A page in a new browser context; afterwards the kernels it started are shut down."""
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-        server.shutdown_kernels()
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ An invalid setting only shows a message: the picture and readouts stay as they w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab_server import JupyterServer
 from playwright.sync_api import Browser, Locator, Page, Playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -63,6 +66,17 @@ OTHER_WAY = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
 def launch_chromium(playwright: Playwright) -> Browser:
     """Headless Debian Chromium (playwright's own browser download does not work here)."""
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@contextmanager
+def fresh_page(browser: Browser, server: JupyterServer) -> Iterator[Page]:
+    """A page in a new browser context; afterwards the kernels it started are shut down."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        server.shutdown_kernels()
 
 
 def click_menu(page: Page, menu: str, command: str) -> None:
