@@ -17,6 +17,7 @@ from PIL import Image
 from widgets.core.validate import UnknownNameError
 from widgets.ui.base import (
     Explorer,
+    _changed_box,
     _describe,
     data_url,
     format_readout,
@@ -175,6 +176,36 @@ def test_only_the_changed_panel_is_redrawn_and_pixels_match_a_full_draw(monkeypa
     ex.set(long_title=True)  # the new title reaches over the left panel: full draw
     assert full_draws == [1]
     assert ex.png == TwoPanelExplorer(fixed_axes=False, power=3, long_title=True).png
+
+
+def test_a_panel_redrawn_alone_can_grow_and_shrink(monkeypatch):
+    ex, twin = TwoPanelExplorer(), TwoPanelExplorer()
+    full_draws = count_full_draws(ex, monkeypatch)
+    for top in (1e5, 1, 1e5, 2):  # wide tick labels, narrow ones, wide ones again
+        ex.ax.set_ylim(0, top)
+        twin.ax.set_ylim(0, top)
+        twin._background = None  # the twin draws its whole figure each time
+        assert ex._render() == twin._render()
+    assert full_draws == []
+
+
+def test_a_panel_can_be_hidden_and_shown_again(monkeypatch):
+    ex, twin = TwoPanelExplorer(), TwoPanelExplorer()
+    full_draws = count_full_draws(ex, monkeypatch)
+    for visible in (False, True):
+        ex.ax.set_visible(visible)
+        twin.ax.set_visible(visible)
+        twin._background = None
+        assert ex._render() == twin._render()
+    assert full_draws == []
+
+
+def test_changed_box_is_in_display_coordinates():
+    before = np.zeros((10, 20), np.uint32)  # 10 rows, counted from the top
+    after = before.copy()
+    after[2, 5] = after[3, 7] = 1
+    assert _changed_box(before, after).bounds == (5, 10 - 4, 3, 2)  # x, y (up), width, height
+    assert _changed_box(before, before) is None
 
 
 def test_a_new_or_removed_figure_level_artist_needs_a_full_redraw():

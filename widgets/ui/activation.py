@@ -28,6 +28,7 @@ from widgets.core.latency import using_threads
 
 from . import style
 from .base import Explorer, set_limits
+from .stamps import StampedLegend, stamped_legend
 
 POINTS = 401  # samples of x per curve
 MAX_SLOPE = 0.5  # of leaky ReLU, on the slider
@@ -107,7 +108,7 @@ class ActivationExplorer(Explorer):
             name: self.curves_ax.plot([], [], "--", linewidth=1.2, animated=True, visible=False)[0]
             for name in ACTIVATIONS
         }
-        self.legend_names: tuple[str, ...] = ()
+        self.legend: StampedLegend | None = None
 
         self.units_ax.set(
             xlabel="share of the batch on which a unit fires",
@@ -186,11 +187,12 @@ class ActivationExplorer(Explorer):
             if name in view.derivatives:
                 self.derivative_lines[name].set_data(view.x, view.derivatives[name])
                 self.derivative_lines[name].set_color(colour)
-        if tuple(view.outputs) != self.legend_names:  # a new legend redraws the whole figure
-            self.legend_names = tuple(view.outputs)
+        labels = [ACTIVATIONS[name].display_name for name in view.outputs]
+        if self.legend is None or [t.get_text() for t in self.legend.texts] != labels:
+            if self.legend is not None:
+                self.legend.remove()
             handles = [self.output_lines[name] for name in view.outputs]
-            labels = [ACTIVATIONS[name].display_name for name in view.outputs]
-            self.curves_ax.legend(handles, labels, loc="upper left")
+            self.legend = stamped_legend(self.curves_ax, handles, labels, loc="upper left")
         set_limits(self.curves_ax, xlim=(view.x[0], view.x[-1]), ylim=view.ylim)
 
         self.unit_histogram.set_data(values=view.units_per_bin)

@@ -13,10 +13,11 @@ a 2-panel line plot, 8 x 3.5 in at 100 dpi, in a kernel on 2 CPU cores, ms per u
 So an explorer draws with the Agg canvas and pushes PNG bytes into an ipywidgets.Image. Artists
 created with ``animated=True`` are redrawn on a saved background (blitting). When something else
 changed (matplotlib then marks the axes ``stale``), e.g. new axis limits, only the changed axes
-are drawn again (~10-20 ms each, mostly their text) unless they would touch another one; then
-the whole figure. Text is drawn from a cache of stamps (text_stamps.py: a label costs ~0.1 ms
-instead of ~1 ms when drawn before). A slider update of ActivationExplorer or LayerExplorer
-takes 7-14 ms (benchmarks/widget_update.py); one that changes an axis (x range) ~26 ms.
+are drawn again (~10 ms each, mostly their text) unless they would touch another one; then
+the whole figure. Text and legends are drawn from a cache of stamps (stamps.py: a label costs
+~0.1 ms instead of ~1 ms when drawn before). A slider update of ActivationExplorer or
+LayerExplorer takes 6-14 ms (benchmarks/widget_update.py); one that changes an axis (x range)
+~16 ms.
 
 In the browser (benchmarks/browser_latency.py: key press on a slider -> picture on screen, JupyterLab
 and Chromium sharing the 2 cores with the kernel) a step takes ~32-44 ms (p50): the kernel's
@@ -58,7 +59,8 @@ Writing an explorer: subclass `Explorer` and fill in five methods.
 
 Rules that keep an update fast: make every artist in `make_figure` (draw only changes them);
 mark what changes on most updates ``animated=True``; change anything else only when it really
-changes (`set_limits` does that for axis limits), as it costs a redraw of its axes (~20 ms).
+changes (`set_limits` does that for axis limits), as it costs a redraw of its axes (~10 ms);
+add legends with `stamps.stamped_legend`, drawn from the pixels of their first draw.
 Optional: the class attributes `readout_labels`, `control_groups`, `cache_size`, and the method
 `warm_up` (prepare slow results, such as the profiles of the other models, at start).
 """
@@ -88,7 +90,7 @@ from widgets.core.units import format_count
 from widgets.core.validate import check_choice, check_number
 
 from . import style
-from .text_stamps import StampingCanvas
+from .stamps import StampingCanvas
 
 
 class Explorer:
@@ -126,7 +128,7 @@ class Explorer:
             self.figure.findobj(lambda a: a.get_animated()), key=lambda a: a.get_zorder()
         )
         self._background = None  # pixels of the figure without its animated artists
-        self._axes_boxes: dict[Axes, Bbox] = {}  # pixels each axes covered when last drawn
+        self._axes_boxes: dict[Axes, Bbox] = {}  # pixels each axes covered when last drawn, if any
         self._outside_axes_ids: list[int] = []  # the figure's other artists at the last full draw
         self._compute = functools.lru_cache(maxsize=self.cache_size)(self.compute)
 
@@ -249,7 +251,8 @@ class Explorer:
         # (measured before drawing, which clears the stale flags that measuring sets; ~5 ms an
         # axes, so not for a single axes, which is always redrawn with its figure)
         axes = self.figure.axes if len(self.figure.axes) > 1 else []
-        self._axes_boxes = {ax: ax.get_tightbbox(renderer) for ax in axes}
+        boxes = {ax: ax.get_tightbbox(renderer) for ax in axes}
+        self._axes_boxes = {ax: box for ax, box in boxes.items() if box is not None}  # None: hidden
         self._outside_axes_ids = [
             id(artist) for artist in self.figure.get_children() if artist not in self.figure.axes
         ]
@@ -257,12 +260,14 @@ class Explorer:
         self._background = self._canvas.copy_from_bbox(self.figure.bbox)
 
     def _redraw_stale_axes(self) -> bool:
-        """Redraw only the axes that changed (~10-20 ms each) over the background, and save
-        the result as the new background.
+        """Redraw only the axes that changed (~10 ms each) over the background, and save the
+        result as the new background.
 
-        Each changed axes is painted over with the figure's colour where it was and where it
-        will be, then drawn again. Returns False, having drawn nothing, when that area would
-        touch another axes or a figure-level artist: then only a full redraw is right.
+        Each changed axes is painted over with the figure's colour where it was, then drawn
+        again. What it covers now is read from the pixels its drawing changed: measuring its
+        labels beforehand would cost ~5 ms. Returns False, having drawn nothing or the changed
+        axes only, when what it covered or covers now touches another axes or a figure-level
+        artist: then only a full redraw is right.
         """
         renderer = self._canvas.get_renderer()
         stale = [ax for ax in self.figure.axes if ax.stale]
@@ -274,15 +279,14 @@ class Explorer:
             or [id(artist) for artist in outside_axes] != self._outside_axes_ids  # or a removed one
         ):
             return False
-        new_boxes = {ax: ax.get_tightbbox(renderer) for ax in stale}
-        areas = [Bbox.union([self._axes_boxes[ax], new_boxes[ax]]).padded(2) for ax in stale]
-        others = [box for ax, box in self._axes_boxes.items() if ax not in new_boxes]
+        others = [box for ax, box in self._axes_boxes.items() if ax not in stale]
         others += [
             artist.get_window_extent(renderer)
             for artist in outside_axes
             if artist is not self.figure.patch and artist.get_visible()
             and not artist.get_animated()
         ]  # fmt: skip
+        areas = [self._axes_boxes[ax].padded(2) for ax in stale if ax in self._axes_boxes]
         if any(area.overlaps(box) for area in areas for box in others):
             return False
         self._canvas.restore_region(self._background)
@@ -294,9 +298,20 @@ class Explorer:
                 edgecolor="none", antialiased=False, figure=self.figure,
             )  # fmt: skip
             paint.draw(renderer)
+        # one 32-bit number per RGBA pixel: comparing those is ~4x faster than comparing bytes
+        pixels = np.asarray(self._canvas.buffer_rgba()).view(np.uint32)[..., 0]
+        new_boxes = {}
         for ax in sorted(stale, key=lambda ax: ax.get_zorder()):
+            before = pixels.copy()
             ax.draw(renderer)  # skips animated artists, like the full draw
-        self._axes_boxes.update(new_boxes)
+            new_boxes[ax] = _changed_box(before, pixels)
+        if any(box and box.overlaps(other) for box in new_boxes.values() for other in others):
+            return False
+        for ax, box in new_boxes.items():
+            if box is None:
+                self._axes_boxes.pop(ax, None)
+            else:
+                self._axes_boxes[ax] = box
         self.figure.stale = False  # an axes drawn alone does not clear its figure's flag
         self._background = self._canvas.copy_from_bbox(self.figure.bbox)
         return True
@@ -361,6 +376,17 @@ def png_bytes(rgba: np.ndarray) -> bytes:
 def data_url(png: bytes) -> bytes:
     """The PNG as a data: URL (bytes), what an ipywidgets.Image with format="url" shows."""
     return b"data:image/png;base64," + base64.b64encode(png)
+
+
+def _changed_box(before: np.ndarray, after: np.ndarray) -> Bbox | None:
+    """The pixels that differ between two (height, width) images, as a Bbox in display
+    coordinates (y up, as matplotlib measures); None when none differ."""
+    changed = before != after
+    rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if not len(rows):
+        return None
+    height = after.shape[0]  # Agg's rows count downwards
+    return Bbox([[columns[0], height - rows[-1] - 1], [columns[-1] + 1, height - rows[0]]])
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
