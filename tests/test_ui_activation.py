@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from helpers import check_random_settings
+from matplotlib.legend import Legend
 from torch.testing import assert_close
 
 from widgets.core.activations import ACTIVATIONS, dying_relu
@@ -77,6 +78,15 @@ def test_derivatives_can_be_hidden(explorer):
     assert not any(line.get_visible() for line in explorer.derivative_lines.values())
     explorer.set(show_derivative=True)
     assert explorer.derivative_lines["relu"].get_visible()
+
+
+def test_the_legend_names_the_shown_curves_in_their_colours(explorer):
+    explorer.set(activations=("tanh", "elu"))
+    explorer.set(activations=("elu", "tanh"))
+    (legend,) = [child for child in explorer.curves_ax.get_children() if isinstance(child, Legend)]
+    assert [text.get_text() for text in legend.texts] == ["ELU", "Tanh"]
+    colours = [handle.get_color() for handle in legend.legend_handles]
+    assert colours == [explorer.output_lines[name].get_color() for name in ("elu", "tanh")]
 
 
 @pytest.mark.parametrize(
