@@ -76,7 +76,8 @@ class ActivationExplorer(Explorer):
             ),
             "show_derivative": ipywidgets.Checkbox(value=True, description="derivatives f'(x)"),
             "x_range": ipywidgets.FloatRangeSlider(
-                value=(-4.0, 4.0), min=-10.0, max=10.0, step=0.5, description="x range"
+                value=(-4.0, 4.0), min=-10.0, max=10.0, step=0.5, readout_format=".1f",
+                description="x range",
             ),
             "negative_slope": ipywidgets.FloatSlider(
                 value=0.1, min=0.0, max=MAX_SLOPE, step=0.01, description="leaky slope"
