@@ -44,8 +44,10 @@ conv_params = Exercise(
 )
 
 
-def _conv_macs(arguments: str, conv: LayerCost, hint: str, mistakes: list[Mistake]) -> Exercise:
-    """The MACs of nn.Conv2d(64, 128, <arguments>) on INPUT_SHAPE; FLOPs are a mistake too."""
+def _conv_macs(hyper_params: dict[str, int], hint: str, mistakes: list[Mistake]) -> Exercise:
+    """The MACs of nn.Conv2d(64, 128, **hyper_params) on INPUT_SHAPE; FLOPs are a mistake too."""
+    conv = _conv(**hyper_params)
+    arguments = ", ".join(f"{name}={value}" for name, value in hyper_params.items())
     return Exercise(
         question=(
             f"nn.Conv2d(64, 128, {arguments}) runs on an input of shape {INPUT_SHAPE}. "
@@ -61,11 +63,11 @@ def _conv_macs(arguments: str, conv: LayerCost, hint: str, mistakes: list[Mistak
 
 # --- stride: fewer output positions, fewer MACs -------------------------------------------
 
-_strided = _conv(kernel_size=3, stride=2, padding=1)
+_STRIDED = {"kernel_size": 3, "stride": 2, "padding": 1}
+_strided = _conv(**_STRIDED)
 
 strided_macs = _conv_macs(
-    "kernel_size=3, stride=2, padding=1",
-    _strided,
+    _STRIDED,
     hint=(
         "MACs = output positions x weights per output: find the output height and width first "
         "(stride 2 keeps every second position), then C_out x H_out x W_out x C_in x 3 x 3."
@@ -81,11 +83,8 @@ strided_macs = _conv_macs(
 
 # --- dilation: a wider view for the same weights ------------------------------------------
 
-_dilated = _conv(kernel_size=3, padding=2, dilation=2)
-
 dilated_macs = _conv_macs(
-    "kernel_size=3, padding=2, dilation=2",
-    _dilated,
+    {"kernel_size": 3, "padding": 2, "dilation": 2},
     hint=(
         "Dilation 2 spreads the 3 x 3 taps over a 5 x 5 window; with padding 2 the output keeps "
         "the input's size. Each output still uses 3 x 3 weights per input channel."
