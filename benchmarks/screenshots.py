@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"
 
 from explorer_checks import run_notebook
 from lab_page import explorers, fresh_page, launch_chromium, save_screenshot
-from lab_server import LABS_DIR, jupyter_lab
+from lab_server import LABS, LABS_DIR, jupyter_lab
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     with jupyter_lab([LABS_DIR]) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        for lab in sorted(LABS_DIR.glob("*.ipynb")):
+        for lab in LABS:
             with fresh_page(browser, server) as page:
                 run_notebook(page, server.lab_url(f"labs/{lab.name}"))
                 image = ROOT / "docs" / "img" / f"{lab.stem}.png"

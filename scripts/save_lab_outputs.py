@@ -30,7 +30,9 @@ def save_outputs(path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("labs", nargs="*", type=Path, default=sorted(LABS_DIR.glob("*.ipynb")))
+    parser.add_argument(
+        "labs", nargs="*", type=Path, default=sorted(LABS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    )
     for path in parser.parse_args().labs:
         save_outputs(path)
         print(f"saved {path}")

@@ -22,6 +22,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 LABS_DIR = REPO / "labs"
+LABS = sorted(LABS_DIR.glob("[0-9][0-9]_*.ipynb"))  # the five labs, in order
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 STARTUP_TIMEOUT_S = 60.0
 
