@@ -82,8 +82,8 @@ class StampingCanvas(FigureCanvasAgg):
 class StampedLegend(Legend):
     """A legend of an axes, drawn by Agg from the pixels of its first draw (~0.2 ms, not ~3 ms).
 
-    Its pixels are kept for one renderer and one position of its axes. Make a new legend rather
-    than change this one, and give it a fixed `loc`: "best" moves with the data.
+    Its pixels are kept for one canvas size, dpi and position of its axes. Make a new legend
+    rather than change this one, and give it a fixed `loc`: "best" moves with the data.
     """
 
     def __init__(self, ax: Axes, handles: list, labels: list[str], **kwargs: Any) -> None:
@@ -99,7 +99,7 @@ class StampedLegend(Legend):
             return super().draw(renderer)
         if not self.get_visible():
             return None
-        key = (id(renderer), renderer.width, renderer.height, tuple(self.axes.bbox.bounds))
+        key = (renderer.width, renderer.height, renderer.dpi, tuple(self.axes.bbox.bounds))
         if key != self._stamp_key:
             scratch = RendererAgg(int(renderer.width), int(renderer.height), renderer.dpi)
             super().draw(scratch)
