@@ -35,7 +35,15 @@ from torch.utils.flop_counter import flop_registry, register_flop_formula, sdpa_
 from .units import BIT_WIDTHS, format_bytes, format_count
 from .validate import check_choice, check_int, check_shape
 
-__all__ = ["LayerRow", "Profile", "eval_mode", "meta_model", "meta_profile", "profile"]
+__all__ = [
+    "LayerRow",
+    "Profile",
+    "eval_mode",
+    "meta_model",
+    "meta_profile",
+    "profile",
+    "profiled_batch",
+]
 
 
 @register_flop_formula(torch.ops.aten._scaled_dot_product_flash_attention_for_cpu)
@@ -228,9 +236,15 @@ def meta_profile(
     profiles are cached, and an even batch of 4 or more scales the batch-2 profile."""
     activation_bits = bits if activation_bits is None else activation_bits  # one cache entry
     batch, *sample = input_size
-    if isinstance(batch, int) and batch > 2 and batch % 2 == 0:
-        return _cached_profile(build, (2, *sample), bits, activation_bits).scale_batch(batch // 2)
-    return _cached_profile(build, tuple(input_size), bits, activation_bits)
+    run_batch = profiled_batch(batch)
+    prof = _cached_profile(build, (run_batch, *sample), bits, activation_bits)
+    return prof if run_batch == batch else prof.scale_batch(batch // run_batch)
+
+
+def profiled_batch(batch: int) -> int:
+    """The batch meta_profile runs the model at for `batch`: 2 for an even batch of 4 or more
+    (its profile is then scaled), else `batch` itself."""
+    return 2 if isinstance(batch, int) and batch > 2 and batch % 2 == 0 else batch
 
 
 @functools.lru_cache(maxsize=128)

@@ -90,7 +90,7 @@ from widgets.core.units import format_count
 from widgets.core.validate import check_choice, check_number
 
 from . import style
-from .stamps import StampingCanvas
+from .stamps import StampingCanvas, pixel_bounds
 
 
 class Explorer:
@@ -305,7 +305,8 @@ class Explorer:
             before = pixels.copy()
             ax.draw(renderer)  # skips animated artists, like the full draw
             new_boxes[ax] = _changed_box(before, pixels)
-        if any(box and box.overlaps(other) for box in new_boxes.values() for other in others):
+        new_extents = [box for box in new_boxes.values() if box is not None]
+        if any(box.overlaps(other) for box in new_extents for other in others):
             return False
         for ax, box in new_boxes.items():
             if box is None:
@@ -381,12 +382,12 @@ def data_url(png: bytes) -> bytes:
 def _changed_box(before: np.ndarray, after: np.ndarray) -> Bbox | None:
     """The pixels that differ between two (height, width) images, as a Bbox in display
     coordinates (y up, as matplotlib measures); None when none differ."""
-    changed = before != after
-    rows, columns = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-    if not len(rows):
+    bounds = pixel_bounds(before != after)
+    if bounds is None:
         return None
+    top, bottom, left, right = bounds
     height = after.shape[0]  # Agg's rows count downwards
-    return Bbox([[columns[0], height - rows[-1] - 1], [columns[-1] + 1, height - rows[0]]])
+    return Bbox([[left, height - bottom], [right, height - top]])
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
-from widgets.core.profiler import LayerRow, Profile, meta_profile
+from widgets.core.profiler import LayerRow, Profile, meta_profile, profiled_batch
 from widgets.core.units import format_bytes
 
 from . import style
@@ -159,18 +159,19 @@ class MemoryExplorer(Explorer):
 
     def warm_up(self) -> None:
         """Profile now what the next move most likely needs (~1 s in all): every model at
-        this setting, this model at every resolution, and at the other batch profile (1 or 2;
-        larger batches scale the batch-2 profile)."""
+        this setting, this model at every resolution, and at the other batches meta_profile
+        runs (larger ones are scaled from them)."""
         values = {name: control.value for name, control in self.controls.items()}
         bits = values["weight_bits"], values["activation_bits"]
         resolution = self.controls["resolution"]
-        batch = min(values["batch"], 2)  # the profile this batch is scaled from
+        batch = profiled_batch(values["batch"])  # the profile this batch is scaled from
         wanted = [(model, batch, values["resolution"]) for model in MODELS]
         wanted += [
             (values["model"], batch, r)
             for r in range(resolution.min, resolution.max + 1, resolution.step)
         ]
-        wanted.append((values["model"], 3 - batch, values["resolution"]))
+        other_batches = {profiled_batch(b) for b in BATCHES} - {batch}
+        wanted += [(values["model"], b, values["resolution"]) for b in sorted(other_batches)]
         for model, batch, size in wanted:
             # a size the model cannot take shows its message when picked
             with contextlib.suppress(ValueError):

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import ipywidgets
 import numpy as np
 
-from widgets.core.profiler import meta_profile
+from widgets.core.profiler import meta_profile, profiled_batch
 from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
 
 from . import style
@@ -122,10 +122,10 @@ class RooflineExplorer(Explorer):
         )
 
     def warm_up(self) -> None:
-        """Profile every model at batch 1 and 2 (larger batches scale the batch-2 profile):
-        picking a model or a batch is then fast."""
+        """Profile every model at each batch meta_profile runs (larger ones are scaled from
+        them): picking a model or a batch is then fast."""
         for model in MODELS:
-            for batch in (1, 2):
+            for batch in sorted({profiled_batch(batch) for batch in BATCHES}):
                 meta_profile(model, (batch, *IMAGE))
 
     def summarize(self, view: RooflineView) -> dict[str, Any]:

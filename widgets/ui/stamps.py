@@ -167,12 +167,20 @@ def _visible_part(scratch: RendererAgg, row: int, column: int) -> tuple[np.ndarr
     """The smallest RGBA image holding every pixel drawn on the transparent `scratch`, and its
     top left corner relative to (`row`, `column`)."""
     rgba = np.asarray(scratch.buffer_rgba())
-    alpha = rgba[..., 3]
-    rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    if not len(rows):  # nothing visible (e.g. a space)
+    bounds = pixel_bounds(rgba[..., 3] > 0)
+    if bounds is None:  # nothing visible (e.g. a space)
         return np.zeros((0, 0, 4), np.uint8), 0, 0
-    stamp = rgba[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
-    return stamp.copy(), int(rows[0]) - row, int(columns[0]) - column
+    top, bottom, left, right = bounds
+    return rgba[top:bottom, left:right].copy(), top - row, left - column
+
+
+def pixel_bounds(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Rows top:bottom and columns left:right (ends excluded) of the smallest rectangle holding
+    every True pixel of a (height, width) mask; None if there is none."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
 
 
 def _blend(canvas: np.ndarray, stamp: np.ndarray, top: int, left: int) -> None:
