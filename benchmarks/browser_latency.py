@@ -15,6 +15,7 @@ cores), and the load average before and after: other work on the 2 cores slows e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -55,18 +56,16 @@ ROLES = {
 
 
 def cpu_seconds_by_role() -> dict[str, float]:
-    """CPU time (user + system, s) used so far by the processes of each role in ROLES."""
+    """CPU time (user + system, s) used so far by this script and the processes it started
+    (the Jupyter server and its kernels, playwright and Chromium), by role in ROLES."""
     seconds = dict.fromkeys(ROLES, 0.0)
-    for process in psutil.process_iter(["cmdline", "cpu_times"]):
-        command = " ".join(process.info["cmdline"] or [])
-        times = process.info["cpu_times"]
-        if times is None or not any(
-            word in command
-            for word in ("chromium", "jupyter", "ipykernel", "playwright", "browser_latency")
-        ):
-            continue
-        role = next(role for role, word in ROLES.items() if word in command)
-        seconds[role] += times.user + times.system
+    this_script = psutil.Process()
+    for process in [this_script, *this_script.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):  # it may end while we look
+            command = " ".join(process.cmdline())
+            times = process.cpu_times()
+            role = next(role for role, word in ROLES.items() if word in command)
+            seconds[role] += times.user + times.system
     return seconds
 
 

@@ -3,7 +3,7 @@
 - layer_row, hand_made_profile: small Profiles with numbers chosen by hand.
 - control_settings, check_random_settings: random control values never break an explorer.
 - count_full_draws: how often an explorer redraws its whole figure.
-- torch_macs: MACs as torch's FlopCounterMode counts them; floats: a float64 tensor.
+- torch_flops, torch_macs: FLOPs and MACs as torch's FlopCounterMode counts them; floats: a float64 tensor.
 """
 
 from __future__ import annotations
@@ -119,11 +119,16 @@ def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
     return full_draws
 
 
-def torch_macs(module: Any, *inputs: Any) -> int:
-    """MACs of `module(*inputs)` as torch counts them: FlopCounterMode's FLOPs / 2."""
+def torch_flops(module: Any, *inputs: Any) -> int:
+    """FLOPs of `module(*inputs)` as torch's FlopCounterMode counts them."""
     with FlopCounterMode(display=False) as counter:
         module(*inputs)
-    return counter.get_total_flops() // 2
+    return counter.get_total_flops()
+
+
+def torch_macs(module: Any, *inputs: Any) -> int:
+    """MACs of `module(*inputs)` as torch counts them: FlopCounterMode's FLOPs / 2."""
+    return torch_flops(module, *inputs) // 2
 
 
 def floats(values: Any) -> torch.Tensor:

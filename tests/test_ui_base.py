@@ -178,24 +178,22 @@ def test_only_the_changed_panel_is_redrawn_and_pixels_match_a_full_draw(monkeypa
     assert ex.png == TwoPanelExplorer(fixed_axes=False, power=3, long_title=True).png
 
 
-def test_a_panel_redrawn_alone_can_grow_and_shrink(monkeypatch):
+@pytest.mark.parametrize(
+    "changes",
+    [
+        # wide tick labels, narrow ones, wide ones again
+        [lambda ax, top=top: ax.set_ylim(0, top) for top in (1e5, 1, 1e5, 2)],
+        [lambda ax, visible=visible: ax.set_visible(visible) for visible in (False, True)],
+    ],
+    ids=["grow_and_shrink", "hide_and_show"],
+)
+def test_a_panel_redrawn_alone_matches_full_draws_step_by_step(monkeypatch, changes):
     ex, twin = TwoPanelExplorer(), TwoPanelExplorer()
     full_draws = count_full_draws(ex, monkeypatch)
-    for top in (1e5, 1, 1e5, 2):  # wide tick labels, narrow ones, wide ones again
-        ex.ax.set_ylim(0, top)
-        twin.ax.set_ylim(0, top)
+    for change in changes:
+        change(ex.ax)
+        change(twin.ax)
         twin._background = None  # the twin draws its whole figure each time
-        assert ex._render() == twin._render()
-    assert full_draws == []
-
-
-def test_a_panel_can_be_hidden_and_shown_again(monkeypatch):
-    ex, twin = TwoPanelExplorer(), TwoPanelExplorer()
-    full_draws = count_full_draws(ex, monkeypatch)
-    for visible in (False, True):
-        ex.ax.set_visible(visible)
-        twin.ax.set_visible(visible)
-        twin._background = None
         assert ex._render() == twin._render()
     assert full_draws == []
 
