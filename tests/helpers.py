@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -91,13 +91,19 @@ def _number(low: float, high: float) -> st.SearchStrategy:
 
 
 def check_random_settings(
-    explorer: Explorer, check: Callable[[dict[str, Any]], None], max_examples: int = 200
+    explorer: Explorer,
+    check: Callable[[dict[str, Any]], None],
+    max_examples: int = 200,
+    examples: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Set `explorer` to `max_examples` random control settings (hypothesis, shrunk on failure).
 
     After each: no exception, the same figure, a message string, and `check(values)` passes;
-    it asserts what this explorer must show for `values`.
+    it asserts what this explorer must show for `values`. `examples` are settings always tried
+    first (failures once found, pinned): each gives some controls, the others keep their
+    current values.
     """
+    current = {name: control.value for name, control in explorer.controls.items()}
 
     @settings(max_examples=max_examples, deadline=None)
     @given(values=control_settings(explorer.controls))
@@ -108,6 +114,8 @@ def check_random_settings(
         assert isinstance(explorer.message, str)
         check(values)
 
+    for pinned in reversed(examples):  # example() decorators run bottom-up: keep the order
+        set_and_check = example(values=current | dict(pinned))(set_and_check)
     set_and_check()
 
 
