@@ -5,6 +5,7 @@ import os
 from hypothesis import settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # no windows, and the same pixels everywhere
+os.environ["HF_HUB_OFFLINE"] = "1"  # models are built from configs: nothing downloaded
 
 # Property tests in CI draw the same examples on every run (derandomize: a fixed seed per test)
 # and neither read nor write a local example database, so a commit's result does not depend on

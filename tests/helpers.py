@@ -127,16 +127,17 @@ def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
     return full_draws
 
 
-def torch_flops(module: Any, *inputs: Any) -> int:
-    """FLOPs of `module(*inputs)` as torch's FlopCounterMode counts them."""
+def torch_flops(module: Any, *inputs: Any, **keyword_inputs: Any) -> int:
+    """FLOPs of `module(*inputs, **keyword_inputs)` as torch's FlopCounterMode counts them."""
     with FlopCounterMode(display=False) as counter:
-        module(*inputs)
+        module(*inputs, **keyword_inputs)
     return counter.get_total_flops()
 
 
-def torch_macs(module: Any, *inputs: Any) -> int:
-    """MACs of `module(*inputs)` as torch counts them: FlopCounterMode's FLOPs / 2."""
-    return torch_flops(module, *inputs) // 2
+def torch_macs(module: Any, *inputs: Any, **keyword_inputs: Any) -> int:
+    """MACs of `module(*inputs, **keyword_inputs)` as torch counts them: FlopCounterMode's
+    FLOPs / 2."""
+    return torch_flops(module, *inputs, **keyword_inputs) // 2
 
 
 def floats(values: Any) -> torch.Tensor:

@@ -18,19 +18,23 @@ the same).
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import functools
 import gc
+import math
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import psutil
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
-from torch.utils.flop_counter import flop_registry, register_flop_formula, sdpa_flop_count
+from torch.utils._pytree import tree_flatten, tree_map
+from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
 from .units import BIT_WIDTHS, format_bytes, format_count
 from .validate import check_choice, check_int, check_shape
@@ -45,11 +49,26 @@ __all__ = [
     "profiled_batch",
 ]
 
+DEVICES = ("meta", "cpu")
+# device="cpu" may use at most this share of the memory available when profile() is called.
+SAFE_MEMORY_SHARE = 0.5
 
-@register_flop_formula(torch.ops.aten._scaled_dot_product_flash_attention_for_cpu)
-def _sdpa_cpu_flop(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+
+def _sdpa_cpu_flop(query, key, value, *args, out_val=None, **kwargs) -> int:
     """CPU fused attention: QK^T and softmax(.)V, like torch's formula for the CUDA kernels."""
-    return sdpa_flop_count(query_shape, key_shape, value_shape)
+    return sdpa_flop_count(query.shape, key.shape, value.shape)
+
+
+# FLOP formulas (called like torch's: the op's arguments and out_val) for ops torch's
+# flop_registry may lack. They
+# are used by the profiler only, never registered into torch's global table: a torch that
+# registers the op itself keeps working, and its own formula is then the one used. An op this
+# torch does not have is simply left out.
+_EXTRA_FLOP_FORMULAS = {
+    op: formula
+    for name, formula in [("_scaled_dot_product_flash_attention_for_cpu", _sdpa_cpu_flop)]
+    if (op := getattr(torch.ops.aten, name, None)) is not None
+}
 
 
 @dataclass(frozen=True)
@@ -137,48 +156,83 @@ def profile(
     inputs: Any = None,
     bits: int = 32,
     activation_bits: int | None = None,
+    device: str = "meta",
 ) -> Profile:
     """Count params, MACs and activation memory of `model` for one forward pass.
 
     Give either `input_size` (a shape, or a list of shapes, batch included; float32 inputs) or
-    `inputs` (a tensor or a tuple of positional arguments; only their shapes and dtypes are
-    used). The model runs in eval mode on the meta device: no weights are allocated and nothing
-    is computed, so any size can be profiled. `bits` sets the weight width and
-    `activation_bits` (default: `bits`) the activation width used for bytes; integer tensors
-    (indices) keep their real size.
+    `inputs`, the forward's arguments: a tensor, a tuple of positional arguments, a dict of
+    keyword arguments (`{"input_ids": ids}` for a Hugging Face model), or `(args, kwargs)`.
+    `bits` sets the weight width and `activation_bits` (default: `bits`) the activation width
+    used for bytes; integer tensors (indices) keep their real size. The model runs in eval mode.
+
+    device="meta" (the default): no weights are allocated and nothing is computed, so any size
+    can be profiled; only the inputs' shapes and dtypes are used. device="cpu": real tensors,
+    for a model whose forward reads values (`.item()`, `nonzero`, data-dependent shapes): the
+    model's own weights (a meta model gets a CPU copy with initialized weights), the given
+    inputs (meta inputs and `input_size` get seeded random values). A size whose tensors would
+    not fit in SAFE_MEMORY_SHARE of the available memory raises MemoryError before the model
+    runs. Attention takes the math path on both devices, so both give the same counts.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     check_choice("bits", bits, BIT_WIDTHS)
     activation_bits = bits if activation_bits is None else activation_bits
     check_choice("activation_bits", activation_bits, BIT_WIDTHS)
-    args = _meta_inputs(input_size, inputs)
+    check_choice("device", device, DEVICES)
+    args, kwargs = _forward_inputs(input_size, inputs)
 
     tensors = dict([*model.named_parameters(), *model.named_buffers()])
     on_meta = all(t.device.type == "meta" for t in tensors.values())
-    # A model built on the meta device runs as it is; any other gets meta stand-ins for its
-    # weights for this one call (functional_call), which leaves the model untouched.
-    weights = (
-        tensors if on_meta else {n: torch.empty_like(t, device="meta") for n, t in tensors.items()}
-    )
+    limit = math.inf
+    if device == "meta":
+        args, kwargs = tree_map(_as_meta, (args, kwargs))
+        # A model built on the meta device runs as it is; any other gets meta stand-ins for its
+        # weights for this one call (functional_call), which leaves the model untouched.
+        weights = (
+            tensors
+            if on_meta
+            else {n: torch.empty_like(t, device="meta") for n, t in tensors.items()}
+        )
+
+        def forward() -> Any:
+            if on_meta:
+                return model(*args, **kwargs)
+            return torch.func.functional_call(model, weights, args, kwargs, strict=False)
+
+        attention = contextlib.nullcontext  # on meta, attention takes the math path anyway
+    else:
+        limit = _check_fits_in_memory(model, args, kwargs, on_meta)
+        generator = torch.Generator().manual_seed(0)
+        args, kwargs = tree_map(functools.partial(_as_real, generator=generator), (args, kwargs))
+        model = _initialized_on_cpu(model) if on_meta else model
+        weights = dict([*model.named_parameters(), *model.named_buffers()])
+
+        def forward() -> Any:
+            return model(*args, **kwargs)
+
+        attention = _math_attention
     counter = _Counter(model, activation_bits)
-    for arg in tree_flatten(args)[0]:
+    # live activations are counted at activation_bits: the limit (fp32 bytes) likewise
+    counter.limit_bytes = limit * activation_bits / 32
+    for arg in tree_flatten((args, kwargs))[0]:
         counter.track(arg, owner=None)
     counter.weight_storages = {id(t.untyped_storage()) for t in weights.values()}
 
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a full collection of a big model's objects would take longer than the profile
     try:
-        with eval_mode(model), counter, torch.no_grad():
-            if on_meta:
-                model(*args)
-            else:
-                torch.func.functional_call(model, weights, args, strict=False)
+        with eval_mode(model), counter, torch.no_grad(), attention():
+            forward()
     except (RuntimeError, ValueError, TypeError, IndexError, AssertionError) as error:
-        shapes = [tuple(a.shape) for a in tree_flatten(args)[0] if isinstance(a, torch.Tensor)]
-        raise ValueError(
-            f"the model's forward failed on inputs of shape {shapes}: {error}"
-        ) from error
+        raise _forward_error(error, counter.failed_op, device, args, kwargs) from error
+    except _ActivationLimitError:
+        raise MemoryError(
+            f"device='cpu': the activations of the forward on inputs of shape "
+            f"{_shapes(args, kwargs)} outgrew {format_bytes(limit)} ({SAFE_MEMORY_SHARE:.0%} of "
+            "the memory available, less the weights); profile a smaller size, or on the meta "
+            "device (the default), which allocates nothing"
+        ) from None
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -257,17 +311,175 @@ def _cached_profile(
     return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
 
 
-def _meta_inputs(input_size: Any, inputs: Any) -> tuple[Any, ...]:
-    """Positional arguments for the forward pass, as meta tensors of the given shapes."""
+def _forward_inputs(input_size: Any, inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The forward's positional and keyword arguments: `inputs` as given, or meta tensors of the
+    shapes in `input_size`."""
     if (input_size is None) == (inputs is None):
         raise ValueError("give exactly one of input_size (a shape like (1, 3, 224, 224)) or inputs")
-    if inputs is not None:
-        args = inputs if isinstance(inputs, tuple) else (inputs,)
-        return tuple(
-            torch.empty_like(a, device="meta") if isinstance(a, torch.Tensor) else a for a in args
+    if input_size is not None:
+        many = input_size and isinstance(input_size[0], (tuple, list))
+        shapes = input_size if many else [input_size]
+        return tuple(torch.empty(check_shape("input_size", s), device="meta") for s in shapes), {}
+    if isinstance(inputs, torch.Tensor):
+        return (inputs,), {}
+    if isinstance(inputs, Mapping):  # a dict, or a Hugging Face tokenizer's BatchEncoding
+        return (), _keywords(inputs)
+    if isinstance(inputs, tuple):
+        if (
+            len(inputs) == 2
+            and isinstance(inputs[0], (tuple, list))
+            and isinstance(inputs[1], Mapping)
+        ):
+            return tuple(inputs[0]), _keywords(inputs[1])
+        return inputs, {}
+    raise TypeError(
+        "inputs must be a tensor, a tuple of positional arguments, a dict of keyword arguments "
+        f"or a tuple (args, kwargs) of both, got {type(inputs).__name__}"
+    )
+
+
+def _keywords(mapping: Mapping) -> dict[str, Any]:
+    if not all(isinstance(key, str) for key in mapping):
+        raise TypeError(
+            f"inputs as a dict must map argument names (strings) to values, got keys {list(mapping)}"
         )
-    shapes = input_size if input_size and isinstance(input_size[0], (tuple, list)) else [input_size]
-    return tuple(torch.empty(check_shape("input_size", s), device="meta") for s in shapes)
+    return dict(mapping)
+
+
+def _as_meta(value: Any) -> Any:
+    """A meta tensor of the same shape and dtype for a tensor; anything else as it is."""
+    return torch.empty_like(value, device="meta") if isinstance(value, torch.Tensor) else value
+
+
+def _as_real(value: Any, generator: torch.Generator) -> Any:
+    """A CPU tensor with values for a meta tensor (floats: seeded standard normal; integers
+    and booleans: zeros); anything else as it is."""
+    if not isinstance(value, torch.Tensor) or value.device.type != "meta":
+        return value
+    if value.is_floating_point() or value.is_complex():
+        return torch.randn(value.shape, dtype=value.dtype, generator=generator)
+    return torch.zeros(value.shape, dtype=value.dtype)
+
+
+def _shapes(args: tuple, kwargs: dict) -> str:
+    """The shapes of the forward's tensors, e.g. "[(1, 5)]" or "{'input_ids': (2, 8)}"."""
+    positional = [tuple(a.shape) for a in tree_flatten(args)[0] if isinstance(a, torch.Tensor)]
+    named = {k: tuple(v.shape) for k, v in kwargs.items() if isinstance(v, torch.Tensor)}
+    if not named:
+        return str(positional)
+    return f"{positional} and {named}" if positional else str(named)
+
+
+class _DataDependentError(ValueError):
+    """The forward read tensor values, which the meta device does not have."""
+
+
+class _ActivationLimitError(MemoryError):
+    """The live activations of a CPU forward outgrew the memory set aside for them."""
+
+
+def _forward_error(
+    error: Exception, failed_op: str | None, device: str, args: tuple, kwargs: dict
+) -> ValueError:
+    """A ValueError saying on which inputs (and in which op) the forward failed, and, for a
+    forward that reads tensor values on the meta device, how to profile it."""
+    where = f", in {failed_op}" if failed_op else ""
+    # item() and friends (aten._local_scalar_dense) read a value; nonzero, unique and other
+    # data-dependent shapes have no meta kernel (NotImplementedError)
+    reads_values = failed_op == "aten._local_scalar_dense" or isinstance(error, NotImplementedError)
+    if device == "meta" and reads_values:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return _DataDependentError(
+            f"the model's forward failed on inputs of shape {_shapes(args, kwargs)}{where}: "
+            f"{first_line}. The forward reads tensor values, which the meta device does not "
+            'have (it computes shapes only): profile(..., device="cpu") runs it on real tensors'
+        )
+    return ValueError(
+        f"the model's forward failed on inputs of shape {_shapes(args, kwargs)}{where}: {error}"
+    )
+
+
+def _check_fits_in_memory(model: nn.Module, args: tuple, kwargs: dict, on_meta: bool) -> float:
+    """Bytes the activations of a CPU forward may take; MemoryError, before anything is
+    allocated, if the weights, inputs and peak activations (found on the meta device, when the
+    forward does not read values) would not fit in SAFE_MEMORY_SHARE of the available memory."""
+    available = psutil.virtual_memory().available
+    budget = SAFE_MEMORY_SHARE * available
+    tensors = [*model.parameters(), *model.buffers()]
+    weight_bytes = sum(t.nbytes for t in tensors) if on_meta else 0  # a meta model's are new
+    values = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
+    activation_bytes = sum(t.nbytes for t in values if t.device.type == "meta")
+    # peak activations (fp32, inputs included) as the meta device finds them, unless the forward
+    # reads values: then its activations are watched while it runs
+    with contextlib.suppress(_DataDependentError):
+        activation_bytes = profile(model, inputs=(args, kwargs)).peak_activation_bytes
+    need = weight_bytes + activation_bytes
+    if need > budget:
+        raise MemoryError(
+            f"device='cpu' on inputs of shape {_shapes(args, kwargs)} needs about "
+            f"{format_bytes(need)} (weights {format_bytes(weight_bytes)}, activations "
+            f"{format_bytes(activation_bytes)}), more than {SAFE_MEMORY_SHARE:.0%} of the "
+            f"{format_bytes(available)} of memory available; profile a smaller size, or on the "
+            "meta device (the default), which allocates nothing"
+        )
+    return budget - weight_bytes
+
+
+def _initialized_on_cpu(model: nn.Module) -> nn.Module:
+    """A CPU copy of a meta model with weights initialized as at construction: each module's
+    reset_parameters(); a parameter no module resets gets N(0, 0.02) values. A buffer no module
+    resets (a constant computed at construction, e.g. rotary frequencies) cannot be recovered
+    from a meta model: ValueError."""
+    cpu = copy.deepcopy(model).to_empty(device="cpu")
+    tensors = dict([*cpu.named_parameters(), *cpu.named_buffers()])
+    with torch.no_grad():
+        for tensor in tensors.values():
+            tensor.fill_(_unset_value(tensor.dtype))
+        for module in cpu.modules():
+            reset = getattr(module, "reset_parameters", None)
+            if callable(reset):
+                reset()
+        buffers = [name for name, b in cpu.named_buffers() if _is_unset(b)]
+        if buffers:
+            raise ValueError(
+                f"device='cpu' needs the values of the buffers {buffers}, which a model on the "
+                "meta device does not have and no reset_parameters() sets: build the model on "
+                "the CPU (or load its weights) and profile that"
+            )
+        for parameter in cpu.parameters():
+            if _is_unset(parameter):
+                nn.init.normal_(parameter, std=0.02)
+    return cpu
+
+
+def _unset_value(dtype: torch.dtype) -> float | int | bool:
+    """A value that marks a tensor no initializer has written yet (booleans cannot be marked)."""
+    if dtype.is_floating_point or dtype.is_complex:
+        return math.nan
+    return False if dtype == torch.bool else torch.iinfo(dtype).min
+
+
+def _is_unset(tensor: torch.Tensor) -> bool:
+    if tensor.numel() == 0 or tensor.dtype == torch.bool:
+        return False
+    unset = _unset_value(tensor.dtype)
+    marked = tensor.isnan() if isinstance(unset, float) else tensor == unset
+    return bool(marked.all())
+
+
+@contextmanager
+def _math_attention() -> Iterator[None]:
+    """Attention as the meta device computes it, also on CPU tensors: torch's math path for
+    scaled_dot_product_attention (it stores the scores) and no fused MultiheadAttention."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with sdpa_kernel(SDPBackend.MATH):
+            yield
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
 
 
 @dataclass
@@ -299,6 +511,8 @@ class _Counter(TorchDispatchMode):
         self.live_bytes = 0.0
         self.peak_bytes = 0.0
         self.peak_layer = ""
+        self.failed_op: str | None = None  # the aten op that raised, if the forward failed
+        self.limit_bytes = math.inf  # live activation bytes beyond which the forward stops
         self.hooks = [
             nn.modules.module.register_module_forward_pre_hook(self._enter),
             nn.modules.module.register_module_forward_hook(self._exit),
@@ -331,13 +545,20 @@ class _Counter(TorchDispatchMode):
         kwargs = kwargs or {}
         out = _fast_meta(func, args, kwargs)
         if out is None:
-            out = func(*args, **kwargs)
+            try:
+                out = func(*args, **kwargs)
+            except Exception:
+                self.failed_op = str(func._overloadpacket)  # e.g. "aten.nonzero"
+                raise
         owner = self.stack[-1] if self.stack else None
-        formula = flop_registry.get(func._overloadpacket)
+        op = func._overloadpacket
+        formula = flop_registry.get(op) or _EXTRA_FLOP_FORMULAS.get(op)
         if formula is not None and owner is not None:
             owner.macs += formula(*args, **kwargs, out_val=out) // 2
         for tensor in out if isinstance(out, (tuple, list)) else (out,):
             self.track(tensor, owner)  # aten ops return a tensor or a flat tuple/list of them
+        if self.live_bytes > self.limit_bytes:
+            raise _ActivationLimitError
         return out
 
     def track(self, tensor: Any, owner: _Call | None) -> None:
@@ -415,13 +636,21 @@ class _Counter(TorchDispatchMode):
 # are written in Python (~0.5-1 ms per call), which would dominate a profile; the output here is
 # what torch returns on the CPU for contiguous inputs (same shape, dtype, contiguous strides).
 # Anything else goes to torch.
+# Ops are looked up by name, and one this torch lacks (_safe_softmax is newer than torch 2.4) is
+# left out: it then simply goes to torch.
 _aten = torch.ops.aten
-_UNARY = {_aten.relu, _aten.hardtanh, _aten.gelu, _aten.silu, _aten.sigmoid, _aten.tanh,
-          _aten.hardswish, _aten.hardsigmoid, _aten.leaky_relu, _aten.elu, _aten.mish,
-          _aten.softplus, _aten._safe_softmax}  # fmt: skip
-_INPLACE = {_aten.relu_, _aten.hardtanh_, _aten.hardswish_, _aten.silu_, _aten.leaky_relu_,
-            _aten.elu_, _aten.sigmoid_, _aten.tanh_, _aten.add_, _aten.mul_}  # fmt: skip
-_BINARY = {_aten.add, _aten.mul, _aten.sub}
+
+
+def _ops(*names: str) -> frozenset:
+    """The aten ops (overload packets) of these names that this torch has."""
+    return frozenset(op for name in names if (op := getattr(_aten, name, None)) is not None)
+
+
+_UNARY = _ops("relu", "hardtanh", "gelu", "silu", "sigmoid", "tanh", "hardswish", "hardsigmoid",
+              "leaky_relu", "elu", "mish", "softplus", "_safe_softmax")  # fmt: skip
+_INPLACE = _ops("relu_", "hardtanh_", "hardswish_", "silu_", "leaky_relu_", "elu_", "sigmoid_",
+                "tanh_", "add_", "mul_")  # fmt: skip
+_BINARY = _ops("add", "mul", "sub")
 
 
 def _fast_meta(func, args: tuple, kwargs: dict) -> Any:
