@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import collections
+import subprocess
+import sys
+import types
 import weakref
 
 import pytest
@@ -14,6 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 import widgets
+from widgets.core import profiler
 from widgets.core.profiler import eval_mode
 from widgets.ui.memory import MODELS as MEMORY_MODELS
 from widgets.ui.roofline import MODELS as ROOFLINE_MODELS
@@ -285,3 +290,198 @@ def test_meta_profile_is_cached():
     first = widgets.meta_profile("alexnet", (1, 3, 224, 224), bits=8)
     assert widgets.meta_profile("alexnet", (1, 3, 224, 224), bits=8) is first
     assert first.weight_bytes == first.params  # 8 bits: one byte per weight
+
+
+# --- calling conventions ----------------------------------------------------------------------
+
+
+class Scaled(nn.Module):
+    """forward(x, mask=None, scale=1): a positional tensor, a keyword tensor, a keyword number."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 6)
+
+    def forward(self, x, mask=None, scale=1):
+        y = self.fc(x) * scale
+        return y if mask is None else self.fc(x * mask)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "fc_calls"),
+    [
+        (torch.zeros(3, 4), 1),
+        ((torch.zeros(3, 4),), 1),
+        ((torch.zeros(3, 4), torch.ones(3, 4)), 2),
+        ({"x": torch.zeros(3, 4), "mask": torch.ones(3, 4)}, 2),
+        (((torch.zeros(3, 4),), {"mask": torch.ones(3, 4), "scale": 2}), 2),
+        (([torch.zeros(3, 4)], {}), 1),
+        (collections.UserDict(x=torch.zeros(3, 4)), 1),  # like a tokenizer's BatchEncoding
+    ],
+)
+def test_inputs_as_args_kwargs_or_both(inputs, fc_calls):
+    assert widgets.profile(Scaled(), inputs=inputs).macs == fc_calls * 3 * 4 * 6
+
+
+@pytest.mark.parametrize("inputs", [[torch.zeros(3, 4)], 3, "x", {1: torch.zeros(3, 4)}])
+def test_inputs_of_another_form_are_refused(inputs):
+    with pytest.raises(TypeError, match=r"inputs .*(tensor, a tuple of positional|argument names)"):
+        widgets.profile(Scaled(), inputs=inputs)
+
+
+def test_a_failed_forward_names_the_keyword_inputs_and_the_op():
+    message = r"inputs of shape \[\(3, 4\)\] and \{'mask': \(3, 5\)\}, in aten\.mul: "
+    with pytest.raises(ValueError, match=message):
+        widgets.profile(Scaled(), inputs=((torch.zeros(3, 4),), {"mask": torch.ones(3, 5)}))
+
+
+# --- data-dependent forwards: device="cpu" ----------------------------------------------------
+
+
+class Routed(nn.Module):
+    """Runs its second layer on the rows whose first output is positive (nonzero), and a third
+    one if more than half of them are (item): the work depends on the values."""
+
+    def __init__(self):
+        super().__init__()
+        self.first, self.second, self.third = nn.Linear(8, 16), nn.Linear(16, 16), nn.Linear(16, 4)
+
+    def forward(self, x):
+        h = self.first(x)
+        rows = h[:, 0].gt(0).nonzero().squeeze(1)
+        h = self.second(h[rows])
+        return self.third(h) if (rows.numel() > x.shape[0] / 2) and h.sum().item() != 0 else h
+
+
+@pytest.mark.parametrize("read", ["nonzero", "item"])
+def test_the_meta_device_names_the_op_that_reads_values(read):
+    class ReadsValues(nn.Module):
+        def forward(self, x):
+            return x.nonzero() if read == "nonzero" else x * x.sum().item()
+
+    op = {"nonzero": "aten.nonzero", "item": "aten._local_scalar_dense"}[read]
+    with pytest.raises(ValueError, match=rf'in {op}: .*reads tensor values.*device="cpu"'):
+        widgets.profile(ReadsValues(), input_size=(2, 3))
+
+
+def test_device_cpu_counts_what_the_values_make_the_model_do():
+    torch.manual_seed(0)
+    model = Routed()
+    x = torch.randn(64, 8)
+    with pytest.raises(ValueError, match=r"aten\.nonzero"):
+        widgets.profile(model, inputs=x)
+    prof = widgets.profile(model, inputs=x, device="cpu")
+    with torch.no_grad():
+        assert prof.macs == torch_macs(model, x)
+    assert prof.params == sum(p.numel() for p in model.parameters())
+    # input_size: seeded random inputs, the same on every call
+    assert widgets.profile(model, input_size=(64, 8), device="cpu") == widgets.profile(
+        model, input_size=(64, 8), device="cpu"
+    )
+
+
+@pytest.mark.parametrize("name", ["mlp", "transformer_encoder", "mobilenet_v2"])
+def test_device_cpu_gives_the_meta_counts_and_peak(name):
+    build, shapes = SMALL_MODELS[name]
+    model = build()
+    cpu = widgets.profile(model, input_size=shapes, device="cpu")
+    meta = widgets.profile(model, input_size=shapes)
+    assert (cpu.params, cpu.macs, cpu.peak_activation_bytes, cpu.peak_layer) == (
+        meta.params,
+        meta.macs,
+        meta.peak_activation_bytes,
+        meta.peak_layer,
+    )
+
+
+def test_a_meta_model_on_the_cpu_gets_initialized_weights_and_stays_on_meta():
+    model = widgets.meta_model("mobilenet_v2")
+    prof = widgets.profile(model, input_size=(2, 3, 32, 32), device="cpu")
+    assert prof == widgets.profile(model, input_size=(2, 3, 32, 32))
+    assert all(p.device.type == "meta" for p in model.parameters())
+    copy = profiler._initialized_on_cpu(model)
+    assert all(p.isfinite().all() for p in copy.parameters())
+    assert copy.features[1].conv[0][1].running_var.eq(1).all()  # batch norm: reset_parameters
+
+
+def test_a_meta_model_with_a_buffer_nothing_initializes_is_refused():
+    class Rotary(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("inv_freq", 1 / 10_000 ** torch.arange(0, 1, 0.25))
+
+        def forward(self, x):
+            return x * self.inv_freq
+
+    with torch.device("meta"):
+        model = Rotary()
+    with pytest.raises(ValueError, match=r"buffers \['inv_freq'\].*build the model on the CPU"):
+        widgets.profile(model, input_size=(2, 4), device="cpu")
+
+
+def test_device_cpu_refuses_before_allocating_a_size_that_does_not_fit(monkeypatch):
+    available = 2 * 1024**3
+    memory = types.SimpleNamespace(available=available)
+    monkeypatch.setattr(profiler.psutil, "virtual_memory", lambda: memory)
+    allocated = []
+    monkeypatch.setattr(profiler, "_initialized_on_cpu", allocated.append)
+    with pytest.raises(MemoryError, match=r"inputs of shape \[\(256, 3, 224, 224\)\] needs about"):
+        widgets.profile(widgets.meta_model("resnet18"), input_size=(256, 3, 224, 224), device="cpu")
+    assert allocated == []  # refused before the weights were made
+    with pytest.raises(MemoryError, match=r"\[\(10000000000, 8\)\] needs about 298 GiB"):
+        widgets.profile(Routed(), input_size=(10**10, 8), device="cpu")  # reads values
+
+
+def test_device_cpu_stops_a_forward_whose_activations_outgrow_the_memory(monkeypatch):
+    class Grows(nn.Module):  # the size of its output depends on the values: no estimate
+        def forward(self, x):
+            return x.repeat(int(x.abs().sum().item()) + 10**6, 1)
+
+    memory = types.SimpleNamespace(available=64 * 1024**2)
+    monkeypatch.setattr(profiler.psutil, "virtual_memory", lambda: memory)
+    with pytest.raises(MemoryError, match=r"inputs of shape \[\(2, 8\)\] outgrew 32\.0 MiB"):
+        widgets.profile(Grows(), input_size=(2, 8), device="cpu")
+    with pytest.raises(ValueError, match="device"):
+        widgets.profile(Grows(), input_size=(2, 8), device="cuda")
+
+
+# --- nothing registered into torch ------------------------------------------------------------
+
+_IMPORT_CHECK = """
+import importlib, torch
+from torch.utils.flop_counter import flop_registry, register_flop_formula
+
+# A torch without the ops newer than 2.4 (hidden while the profiler is imported)
+HIDDEN = {"_safe_softmax", "_scaled_dot_product_flash_attention_for_cpu"}
+namespace = type(torch.ops.aten)
+getattr_of_torch = namespace.__getattr__
+saved = {name: torch.ops.aten.__dict__.pop(name) for name in HIDDEN if name in torch.ops.aten.__dict__}
+def without_newer_ops(self, name):
+    if self is torch.ops.aten and name in HIDDEN:
+        raise AttributeError(name)
+    return getattr_of_torch(self, name)
+namespace.__getattr__ = without_newer_ops
+import widgets.core.profiler as profiler
+assert profiler._EXTRA_FLOP_FORMULAS == {}
+namespace.__getattr__ = getattr_of_torch
+torch.ops.aten.__dict__.update(saved)
+
+# A later torch that registers the CPU attention formula itself; the profiler imported again
+@register_flop_formula(torch.ops.aten._scaled_dot_product_flash_attention_for_cpu)
+def cpu_attention(query_shape, *args, **kwargs):
+    return 0
+registered = dict(flop_registry)
+importlib.reload(profiler)
+assert dict(flop_registry) == registered, "importing the profiler changed torch's registry"
+layer = torch.nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0)
+print(profiler.profile(layer, input_size=(2, 5, 16)).macs)
+"""
+
+
+def test_importing_registers_nothing_and_survives_a_later_torch():
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_CHECK], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0)
+    assert int(done.stdout) == widgets.profile(layer, input_size=(2, 5, 16)).macs > 0

@@ -146,7 +146,8 @@ def test_keywords_only_and_args_with_kwargs_agree():
         model, inputs={"input_ids": _ids, "decoder_input_ids": _ids[:, :5]}
     )
     mixed = widgets.profile(model, inputs=((_ids,), {"decoder_input_ids": _ids[:, :5]}))
-    assert by_keyword == mixed
+    for field in ("params", "macs", "activation_bytes", "peak_activation_bytes"):
+        assert getattr(by_keyword, field) == getattr(mixed, field)
 
 
 def test_a_forward_that_reads_the_mask_runs_on_the_cpu():
