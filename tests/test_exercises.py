@@ -168,7 +168,9 @@ LAB_MODULES = [lab01, lab02, lab03, lab04, lab05]
 
 
 def _named(module, kind: type) -> list[tuple[str, object]]:
-    return [(name, value) for name, value in vars(module).items() if isinstance(value, kind)]
+    """The module's public objects of `kind`, those built on first use included (dir, getattr)."""
+    values = [(name, getattr(module, name)) for name in dir(module) if not name.startswith("__")]
+    return [(name, value) for name, value in values if isinstance(value, kind)]
 
 
 LAB_EXERCISES = [

@@ -5,6 +5,8 @@ wrong answer gets the hint that names its mistake. test_exercises.py checks them
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -186,3 +188,29 @@ def test_lab05_sram_resolution_by_hand() -> None:
     assert "fp32" in _hint_for(lab05.sram_resolution, 32)
     assert "just over 256 KiB" in _hint_for(lab05.sram_resolution, 80)
     assert "too high" in _hint_for(lab05.sram_resolution, 224)
+
+
+# --- importing profiles nothing -----------------------------------------------------------------
+
+
+def test_importing_labs_4_and_5_profiles_no_model() -> None:
+    code = (
+        "import widgets.core.profiler as profiler\n"
+        "runs = []\n"
+        "profile = profiler.profile\n"
+        "profiler.profile = lambda *args, **kwargs: runs.append(args) or profile(*args, **kwargs)\n"
+        "from widgets.exercises import lab04, lab05\n"
+        "assert runs == [], runs\n"
+        "assert {'resnet_gflops', 'memory_energy_share'} <= set(dir(lab04))\n"
+        "assert 'sram_resolution' in dir(lab05)\n"
+        "lab05.peak_ratio\n"
+        "assert len(runs) == 2, runs  # MobileNetV2 and ResNet-50, once each\n"
+        "assert lab05.peak_ratio is lab05.peak_ratio and len(runs) == 2\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="lab04' has no attribute 'resnet_gflop'"):
+        lab04.resnet_gflop  # noqa: B018

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from torch import nn
 
 from widgets.core.energy import estimate_energy, mac_energy_pj, pj_per_byte, table_pj
 from widgets.core.latency import summarize
 from widgets.core.layers import layer_cost
-from widgets.core.profiler import meta_profile
+from widgets.core.profiler import Profile, meta_profile
 from widgets.core.roofline import layer_traffic
 
 from . import Exercise, Mistake, Prediction, macs_for_flops
@@ -74,31 +75,41 @@ RESNET_LATENCY_S = 0.050
 
 
 IMAGE = (1, 3, 224, 224)
-_resnet50 = meta_profile("resnet50", IMAGE)
 
-resnet_gflops = Exercise(
-    question=(
-        f"ResNet-50 does {_resnet50.macs / 1e9:.2f} G MACs per 224 x 224 image. If one image "
-        f"takes {RESNET_LATENCY_S * 1e3:g} ms, how many GFLOP/s (1e9 FLOP per second) did the "
-        "CPU achieve?"
-    ),
-    answer=_resnet50.flops / RESNET_LATENCY_S / 1e9,
-    hint="FLOP/s is work per time: FLOPs (2 per MAC) divided by seconds.",
-    mistakes=[
-        Mistake(
-            _resnet50.macs / RESNET_LATENCY_S / 1e9,
-            "That counts MACs per second: each MAC is 2 FLOPs.",
+
+@functools.cache
+def _profile(model: str) -> Profile:
+    """meta_profile of a torchvision model on one 224 x 224 image, run on first use."""
+    return meta_profile(model, IMAGE)
+
+
+def _resnet_gflops() -> Exercise:
+    resnet50 = _profile("resnet50")
+    return Exercise(
+        question=(
+            f"ResNet-50 does {resnet50.macs / 1e9:.2f} G MACs per 224 x 224 image. If one image "
+            f"takes {RESNET_LATENCY_S * 1e3:g} ms, how many GFLOP/s (1e9 FLOP per second) did the "
+            "CPU achieve?"
         ),
-        Mistake(
-            _resnet50.flops / 1e9, "That is the work (GFLOP), not the speed: divide by the time."
-        ),
-        Mistake(
-            _resnet50.flops / (RESNET_LATENCY_S * 1e3) / 1e9,
-            "That divides by milliseconds: 50 ms = 0.05 s.",
-        ),
-    ],
-    unit="GFLOP/s",
-)
+        answer=resnet50.flops / RESNET_LATENCY_S / 1e9,
+        hint="FLOP/s is work per time: FLOPs (2 per MAC) divided by seconds.",
+        mistakes=[
+            Mistake(
+                resnet50.macs / RESNET_LATENCY_S / 1e9,
+                "That counts MACs per second: each MAC is 2 FLOPs.",
+            ),
+            Mistake(
+                resnet50.flops / 1e9,
+                "That is the work (GFLOP), not the speed: divide by the time.",
+            ),
+            Mistake(
+                resnet50.flops / (RESNET_LATENCY_S * 1e3) / 1e9,
+                "That divides by milliseconds: 50 ms = 0.05 s.",
+            ),
+        ],
+        unit="GFLOP/s",
+    )
+
 
 # --- arithmetic intensity -----------------------------------------------------------------
 
@@ -115,38 +126,48 @@ def _linear_intensity(batch: int, bits: int = 32) -> tuple[float, float]:
     return row.flops, moved
 
 
-_flops_1, _bytes_1 = _linear_intensity(batch=1)
-_flops_large, _bytes_large = _linear_intensity(batch=LARGE_BATCH)
+def _linear_intensity_exercise() -> Exercise:
+    flops_one, bytes_one = _linear_intensity(batch=1)
+    return Exercise(
+        question=(
+            f"What is the arithmetic intensity (FLOP per byte) of nn.Linear({SQUARE_FEATURES}, "
+            f"{SQUARE_FEATURES}) on one fp32 sample? Count the bytes that move once: weights, bias, "
+            "input and output."
+        ),
+        answer=flops_one / bytes_one,
+        hint="Intensity = FLOPs / bytes; fp32 numbers take 4 bytes, and the weights dominate.",
+        mistakes=[
+            Mistake(
+                flops_one / 2 / bytes_one, "That counts MACs: intensity counts FLOPs, 2 per MAC."
+            ),
+            Mistake(
+                flops_one / (8 * bytes_one), "That divides by bits: intensity is FLOP per byte."
+            ),
+            Mistake(
+                flops_one / (bytes_one / 4), "That counts numbers, not bytes: fp32 takes 4 bytes."
+            ),
+        ],
+        unit="FLOP/byte",
+    )
 
-linear_intensity = Exercise(
-    question=(
-        f"What is the arithmetic intensity (FLOP per byte) of nn.Linear({SQUARE_FEATURES}, "
-        f"{SQUARE_FEATURES}) on one fp32 sample? Count the bytes that move once: weights, bias, "
-        "input and output."
-    ),
-    answer=_flops_1 / _bytes_1,
-    hint="Intensity = FLOPs / bytes; fp32 numbers take 4 bytes, and the weights dominate.",
-    mistakes=[
-        Mistake(_flops_1 / 2 / _bytes_1, "That counts MACs: intensity counts FLOPs, 2 per MAC."),
-        Mistake(_flops_1 / (8 * _bytes_1), "That divides by bits: intensity is FLOP per byte."),
-        Mistake(_flops_1 / (_bytes_1 / 4), "That counts numbers, not bytes: fp32 takes 4 bytes."),
-    ],
-    unit="FLOP/byte",
-)
 
-batch_intensity_gain = Prediction(
-    question=(
-        f"Run the same layer on a batch of {LARGE_BATCH} instead of 1. By what factor does its "
-        "arithmetic intensity grow?"
-    ),
-    measured=(_flops_large / _bytes_large) / (_flops_1 / _bytes_1),
-    explanation=(
-        f"The FLOPs grow {LARGE_BATCH} x, but the weights are read once per batch and only the "
-        "inputs and outputs grow with it, so the intensity grows a bit less. Batching moves a "
-        "layer to the right on the roofline, from memory-bound toward compute-bound."
-    ),
-    unit="x",
-)
+def _batch_intensity_gain() -> Prediction:
+    flops_one, bytes_one = _linear_intensity(batch=1)
+    flops_large, bytes_large = _linear_intensity(batch=LARGE_BATCH)
+    return Prediction(
+        question=(
+            f"Run the same layer on a batch of {LARGE_BATCH} instead of 1. By what factor does its "
+            "arithmetic intensity grow?"
+        ),
+        measured=(flops_large / bytes_large) / (flops_one / bytes_one),
+        explanation=(
+            f"The FLOPs grow {LARGE_BATCH} x, but the weights are read once per batch and only the "
+            "inputs and outputs grow with it, so the intensity grows a bit less. Batching moves a "
+            "layer to the right on the roofline, from memory-bound toward compute-bound."
+        ),
+        unit="x",
+    )
+
 
 # --- energy: memory access vs arithmetic ----------------------------------------------------
 
@@ -171,20 +192,43 @@ dram_vs_mac = Exercise(
     unit="MACs",
 )
 
-_mobilenet_v2 = meta_profile("mobilenet_v2", IMAGE)
-_mobilenet_energy = estimate_energy(_mobilenet_v2, memory="dram")
 
-memory_energy_share = Prediction(
-    question=(
-        "MobileNetV2 in fp32, with every weight and activation read from (or written to) DRAM "
-        "once per inference: what percentage of the energy of one inference goes to memory "
-        "traffic rather than to arithmetic?"
-    ),
-    measured=100 * _mobilenet_energy.memory_pj / _mobilenet_energy.total_pj,
-    explanation=(
-        f"Its {_mobilenet_v2.macs / 1e6:.0f} M MACs cost {mac_energy_pj(32):.1f} pJ each, but "
-        f"every byte from DRAM costs {pj_per_byte('dram'):.0f} pJ: moving data, not computing, dominates. Keeping data "
-        "on chip (SRAM) and using fewer bits are the big levers."
-    ),
-    unit="%",
-)
+def _memory_energy_share() -> Prediction:
+    mobilenet = _profile("mobilenet_v2")
+    energy = estimate_energy(mobilenet, memory="dram")
+    return Prediction(
+        question=(
+            "MobileNetV2 in fp32, with every weight and activation read from (or written to) DRAM "
+            "once per inference: what percentage of the energy of one inference goes to memory "
+            "traffic rather than to arithmetic?"
+        ),
+        measured=100 * energy.memory_pj / energy.total_pj,
+        explanation=(
+            f"Its {mobilenet.macs / 1e6:.0f} M MACs cost {mac_energy_pj(32):.1f} pJ each, but "
+            f"every byte from DRAM costs {pj_per_byte('dram'):.0f} pJ: moving data, not computing, dominates. Keeping data "
+            "on chip (SRAM) and using fewer bits are the big levers."
+        ),
+        unit="%",
+    )
+
+
+# Exercises that need a profile are built on first use (PEP 562), so importing this module
+# profiles no model; each is built once, so a prediction keeps its first guess.
+_BUILT_ON_FIRST_USE = {
+    "resnet_gflops": _resnet_gflops,
+    "linear_intensity": _linear_intensity_exercise,
+    "batch_intensity_gain": _batch_intensity_gain,
+    "memory_energy_share": _memory_energy_share,
+}
+
+
+def __getattr__(name: str) -> Any:
+    build = _BUILT_ON_FIRST_USE.get(name)
+    if build is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = build()
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_BUILT_ON_FIRST_USE})

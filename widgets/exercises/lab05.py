@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.units import MIB, model_size_bytes
 
@@ -9,34 +12,41 @@ from . import Exercise, Mistake, Prediction, binary_as_si
 
 IMAGE = (1, 3, 224, 224)
 
-# meta_profile: the same cached profiles the lab's MemoryExplorer shows
-_mobilenet_profile = meta_profile("mobilenet_v2", IMAGE)
-_resnet_profile = meta_profile("resnet50", IMAGE)
+
+@functools.cache
+def _profile(model: str) -> Profile:
+    """meta_profile of a torchvision model on one 224 x 224 image (the same cached profile the
+    lab's MemoryExplorer shows), run on first use."""
+    return meta_profile(model, IMAGE)
+
 
 # --- model size = params x bit width --------------------------------------------------------
 
-_resnet_4bit_mib = model_size_bytes(_resnet_profile.params, bits=4) / MIB
 
-resnet50_4bit_size = Exercise(
-    question=(
-        f"ResNet-50 has {_resnet_profile.params:,} parameters. How many MiB do its weights take "
-        "at 4 bits per weight?"
-    ),
-    answer=_resnet_4bit_mib,
-    hint="Bytes = parameters x bits / 8; then 1 MiB = 1024 x 1024 bytes.",
-    mistakes=[
-        Mistake(
-            model_size_bytes(_resnet_profile.params, bits=32) / MIB,
-            "That is 8 x too much: the size in bits (1 byte = 8 bits), or the size at 32 bits.",
+def _resnet50_4bit_size() -> Exercise:
+    resnet = _profile("resnet50")
+    mib_at_4_bits = model_size_bytes(resnet.params, bits=4) / MIB
+    return Exercise(
+        question=(
+            f"ResNet-50 has {resnet.params:,} parameters. How many MiB do its weights take "
+            "at 4 bits per weight?"
         ),
-        Mistake(
-            model_size_bytes(_resnet_profile.params, bits=8) / MIB,
-            "That is the size at 8 bits: a 4-bit weight is half a byte.",
-        ),
-        binary_as_si(_resnet_4bit_mib, "Mi"),
-    ],
-    unit="MiB",
-)
+        answer=mib_at_4_bits,
+        hint="Bytes = parameters x bits / 8; then 1 MiB = 1024 x 1024 bytes.",
+        mistakes=[
+            Mistake(
+                model_size_bytes(resnet.params, bits=32) / MIB,
+                "That is 8 x too much: the size in bits (1 byte = 8 bits), or the size at 32 bits.",
+            ),
+            Mistake(
+                model_size_bytes(resnet.params, bits=8) / MIB,
+                "That is the size at 8 bits: a 4-bit weight is half a byte.",
+            ),
+            binary_as_si(mib_at_4_bits, "Mi"),
+        ],
+        unit="MiB",
+    )
+
 
 # --- where the activation memory peaks ------------------------------------------------------
 
@@ -46,56 +56,62 @@ def _block(layer_name: str) -> int:
     return int(layer_name.split(".")[1])
 
 
-_rows = {row.name: row for row in _mobilenet_profile.layers}
-_last_block = max(_block(name) for name in _rows if name.startswith("features."))
-
-
 def _output_shape(name: str) -> str:
     """'32 x 112 x 112' for a layer of batch-1 MobileNetV2."""
-    return " x ".join(map(str, _rows[name].output_shape[1:]))
+    row = next(row for row in _profile("mobilenet_v2").layers if row.name == name)
+    return " x ".join(map(str, row.output_shape[1:]))
 
 
-peak_block = Exercise(
-    question=(
-        f"MobileNetV2's body is model.features: features[0] is the first conv, features[1] to "
-        f"features[{_last_block - 1}] are inverted-residual blocks and features[{_last_block}] "
-        "is the last 1x1 conv. During which block N is the activation memory at its peak "
-        "(batch 1, 224 x 224)?"
-    ),
-    answer=_block(_mobilenet_profile.peak_layer),
-    hint=(
-        "Look for the largest tensors: most channels times the most pixels. A block that "
-        "expands its channels at high resolution keeps its input alive while writing them."
-    ),
-    mistakes=[
-        Mistake(
-            0,
-            f"features[0] writes {_output_shape('features.0.0')} values; a later block expands "
-            "to more channels at the same resolution.",
+def _peak_block() -> Exercise:
+    mobilenet = _profile("mobilenet_v2")
+    last_block = max(
+        _block(row.name) for row in mobilenet.layers if row.name.startswith("features.")
+    )
+    return Exercise(
+        question=(
+            f"MobileNetV2's body is model.features: features[0] is the first conv, features[1] to "
+            f"features[{last_block - 1}] are inverted-residual blocks and features[{last_block}] "
+            "is the last 1x1 conv. During which block N is the activation memory at its peak "
+            "(batch 1, 224 x 224)?"
         ),
-        Mistake(
-            _last_block,
-            f"The last conv has the most channels, but its output {_output_shape(f'features.{_last_block}.0')} "
-            "is small: few pixels are left.",
+        answer=_block(mobilenet.peak_layer),
+        hint=(
+            "Look for the largest tensors: most channels times the most pixels. A block that "
+            "expands its channels at high resolution keeps its input alive while writing them."
         ),
-    ],
-    tolerance=0,
-)
+        mistakes=[
+            Mistake(
+                0,
+                f"features[0] writes {_output_shape('features.0.0')} values; a later block expands "
+                "to more channels at the same resolution.",
+            ),
+            Mistake(
+                last_block,
+                f"The last conv has the most channels, but its output {_output_shape(f'features.{last_block}.0')} "
+                "is small: few pixels are left.",
+            ),
+        ],
+        tolerance=0,
+    )
 
-peak_ratio = Prediction(
-    question=(
-        f"ResNet-50 has {_resnet_profile.params / _mobilenet_profile.params:.1f} x the "
-        "parameters of MobileNetV2. How many times larger is its peak activation memory (batch "
-        "1, 224 x 224)?"
-    ),
-    measured=_resnet_profile.peak_activation_bytes / _mobilenet_profile.peak_activation_bytes,
-    explanation=(
-        "MobileNetV2 saves weights, not activations: both networks peak early, while the "
-        "feature maps are still 112 x 112 or 56 x 56, and there they hold about as many "
-        "values. Small weights do not make a small peak."
-    ),
-    unit="x",
-)
+
+def _peak_ratio() -> Prediction:
+    mobilenet, resnet = _profile("mobilenet_v2"), _profile("resnet50")
+    return Prediction(
+        question=(
+            f"ResNet-50 has {resnet.params / mobilenet.params:.1f} x the "
+            "parameters of MobileNetV2. How many times larger is its peak activation memory (batch "
+            "1, 224 x 224)?"
+        ),
+        measured=resnet.peak_activation_bytes / mobilenet.peak_activation_bytes,
+        explanation=(
+            "MobileNetV2 saves weights, not activations: both networks peak early, while the "
+            "feature maps are still 112 x 112 or 56 x 56, and there they hold about as many "
+            "values. Small weights do not make a small peak."
+        ),
+        unit="x",
+    )
+
 
 # --- a microcontroller: 1 MiB of flash for weights, 256 KiB of SRAM for activations ---------
 
@@ -140,35 +156,57 @@ def _largest_fitting_resolution(activation_bits: int) -> int:
     return fitting
 
 
-_int8_peak_224 = _peak_at(IMAGE[-1], activation_bits=8).peak_activation_bytes
-_linear_guess = IMAGE[-1] * SRAM_BYTES / _int8_peak_224  # as if memory grew like the side
-_fitting_int8 = _largest_fitting_resolution(activation_bits=8)
+def _sram_resolution() -> Exercise:
+    int8_peak_224 = _peak_at(IMAGE[-1], activation_bits=8).peak_activation_bytes
+    linear_guess = IMAGE[-1] * SRAM_BYTES / int8_peak_224  # as if memory grew like the side
+    fitting_int8 = _largest_fitting_resolution(activation_bits=8)
+    return Exercise(
+        question=(
+            f"The microcontroller has 256 KiB of SRAM for activations. With int8 activations, what is "
+            f"the largest input resolution r (a multiple of {RESOLUTION_STEP}; input 1 x 3 x r x r) "
+            "at which MobileNetV2's peak activation memory fits?"
+        ),
+        answer=fitting_int8,
+        hint=(
+            "Start from the peak at 224 x 224 with int8 activations. Activation memory grows with "
+            "the number of pixels, r x r."
+        ),
+        mistakes=[
+            Mistake(
+                linear_guess // RESOLUTION_STEP * RESOLUTION_STEP,
+                "Activation memory grows with the area r x r, not with the side r.",
+            ),
+            Mistake(
+                _largest_fitting_resolution(activation_bits=32),
+                "That is for fp32 activations (4 bytes each); int8 takes 1 byte.",
+            ),
+            Mistake(
+                fitting_int8 + RESOLUTION_STEP,
+                "At that size the peak is just over 256 KiB: all of it must fit.",
+            ),
+        ],
+        unit="pixels",
+        tolerance=0,
+    )
 
-sram_resolution = Exercise(
-    question=(
-        f"The microcontroller has 256 KiB of SRAM for activations. With int8 activations, what is "
-        f"the largest input resolution r (a multiple of {RESOLUTION_STEP}; input 1 x 3 x r x r) "
-        "at which MobileNetV2's peak activation memory fits?"
-    ),
-    answer=_fitting_int8,
-    hint=(
-        "Start from the peak at 224 x 224 with int8 activations. Activation memory grows with "
-        "the number of pixels, r x r."
-    ),
-    mistakes=[
-        Mistake(
-            _linear_guess // RESOLUTION_STEP * RESOLUTION_STEP,
-            "Activation memory grows with the area r x r, not with the side r.",
-        ),
-        Mistake(
-            _largest_fitting_resolution(activation_bits=32),
-            "That is for fp32 activations (4 bytes each); int8 takes 1 byte.",
-        ),
-        Mistake(
-            _fitting_int8 + RESOLUTION_STEP,
-            "At that size the peak is just over 256 KiB: all of it must fit.",
-        ),
-    ],
-    unit="pixels",
-    tolerance=0,
-)
+
+# Exercises that need a profile are built on first use (PEP 562), so importing this module
+# profiles no model; each is built once.
+_BUILT_ON_FIRST_USE = {
+    "resnet50_4bit_size": _resnet50_4bit_size,
+    "peak_block": _peak_block,
+    "peak_ratio": _peak_ratio,
+    "sram_resolution": _sram_resolution,
+}
+
+
+def __getattr__(name: str) -> Any:
+    build = _BUILT_ON_FIRST_USE.get(name)
+    if build is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = build()
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_BUILT_ON_FIRST_USE})
