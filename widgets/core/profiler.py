@@ -11,6 +11,8 @@ How it works, in three steps:
    memory and the layer during which it is reached.
 
 Module hooks attribute each op and allocation to the innermost module being called.
+A forward that reads tensor values (`.item()`, `nonzero`) cannot run on meta tensors:
+`profile(..., device="cpu")` runs the same counting on real tensors, after checking that they fit.
 Attention is counted as the textbook computes it: on the meta device torch takes the "math" path,
 which stores the seq x seq score matrix (fused CPU/GPU kernels avoid storing it; the MACs are
 the same).
