@@ -346,7 +346,7 @@ class Prediction:
         self.record.reveal()
         steps = f"\n{_steps(self.solution)}" if self.solution else ""
         measured = _format(self.measured, self.unit)
-        return Feedback("revealed", f"Measured: {measured}. {self.explanation}{steps}")
+        return Feedback("revealed", f"The value: {measured}. {self.explanation}{steps}")
 
     def forget(self) -> None:
         """Forget the first guess and any reveal: the next guess counts as the first."""

@@ -12,7 +12,9 @@ from widgets.core.layers import layer_cost
 from widgets.core.profiler import meta_profile
 from widgets.core.roofline import layer_traffic
 
-from . import Exercise, Mistake, Prediction, macs_for_flops
+from . import Exercise, Mistake, Prediction, lab_progress, macs_for_flops
+
+progress = lab_progress(__name__)  # lab04.progress(): this lab's exercises and their status
 
 # --- MACs vs FLOPs ------------------------------------------------------------------------
 
@@ -45,11 +47,18 @@ ffn_flops = Exercise(
     ],
     unit="FLOPs",
     tolerance=0,
+    solution=[
+        f"MACs: {_ffn.macs_formula}",
+        f"FlopCounterMode counts 2 FLOPs per MAC: 2 x {_ffn.macs:,} = {_ffn.flops:,} "
+        "(the bias add is not counted).",
+    ],
 )
 
 # --- latency vs throughput ----------------------------------------------------------------
 
 SERVED_BATCH, SERVED_LATENCY_S = 32, 0.040
+
+_served = summarize([SERVED_LATENCY_S], SERVED_LATENCY_S, batch=SERVED_BATCH)
 
 served_throughput = Exercise(
     question=(
@@ -66,6 +75,11 @@ served_throughput = Exercise(
         ),
     ],
     unit="images/s",
+    solution=[
+        f"Latency of one batch: {SERVED_LATENCY_S * 1e3:g} ms = {SERVED_LATENCY_S:g} s.",
+        f"Throughput = images per batch / seconds per batch = {SERVED_BATCH} / "
+        f"{SERVED_LATENCY_S:g} s = {_served.throughput:g} images/s.",
+    ],
 )
 
 # --- FLOPs vs FLOP/s ----------------------------------------------------------------------
@@ -98,6 +112,12 @@ resnet_gflops = Exercise(
         ),
     ],
     unit="GFLOP/s",
+    solution=[
+        f"FLOPs = 2 x MACs = 2 x {_resnet50.macs:,} = {_resnet50.flops:,}.",
+        f"FLOP/s = FLOPs / seconds = {_resnet50.flops:,} / {RESNET_LATENCY_S:g} s = "
+        f"{_resnet50.flops / RESNET_LATENCY_S:.4g} FLOP/s.",
+        f"In GFLOP/s (1e9 FLOP/s): {_resnet50.flops / RESNET_LATENCY_S / 1e9:.4g}.",
+    ],
 )
 
 # --- arithmetic intensity -----------------------------------------------------------------
@@ -113,6 +133,17 @@ def _linear_intensity(batch: int, bits: int = 32) -> tuple[float, float]:
     """(FLOPs, bytes moved) of nn.Linear(SQUARE_FEATURES, SQUARE_FEATURES) at `batch`."""
     ((row, moved),) = layer_traffic(meta_profile(_SQUARE_LINEAR, (batch, SQUARE_FEATURES), bits))
     return row.flops, moved
+
+
+def _intensity_steps(batch: int) -> list[str]:
+    """FLOPs, bytes moved and intensity of the square linear layer at `batch`, filled in."""
+    ((row, moved),) = layer_traffic(meta_profile(_SQUARE_LINEAR, (batch, SQUARE_FEATURES), 32))
+    return [
+        f"Batch {batch}: FLOPs = 2 x {row.macs:,} MACs = {row.flops:,}.",
+        f"Bytes moved once: ({row.params:,} weights and biases + {row.input_elements:,} inputs + "
+        f"{row.output_elements:,} outputs) x 4 bytes (fp32) = {moved:,.0f}.",
+        f"Intensity = {row.flops:,} / {moved:,.0f} = {row.flops / moved:.4g} FLOP/byte.",
+    ]
 
 
 _flops_1, _bytes_1 = _linear_intensity(batch=1)
@@ -132,6 +163,7 @@ linear_intensity = Exercise(
         Mistake(_flops_1 / (_bytes_1 / 4), "That counts numbers, not bytes: fp32 takes 4 bytes."),
     ],
     unit="FLOP/byte",
+    solution=_intensity_steps(batch=1),
 )
 
 batch_intensity_gain = Prediction(
@@ -146,6 +178,12 @@ batch_intensity_gain = Prediction(
         "layer to the right on the roofline, from memory-bound toward compute-bound."
     ),
     unit="x",
+    solution=[
+        *_intensity_steps(batch=1),
+        *_intensity_steps(batch=LARGE_BATCH),
+        f"Ratio: {_flops_large / _bytes_large:.4g} / {_flops_1 / _bytes_1:.4g} = "
+        f"{(_flops_large / _bytes_large) / (_flops_1 / _bytes_1):.3g}.",
+    ],
 )
 
 # --- energy: memory access vs arithmetic ----------------------------------------------------
@@ -169,6 +207,12 @@ dram_vs_mac = Exercise(
         ),
     ],
     unit="MACs",
+    solution=[
+        f"DRAM read of a 32-bit word: {_dram_word_pj:g} pJ.",
+        f"One fp32 MAC = fp mult {table_pj('fp mult', 32):g} pJ + fp add "
+        f"{table_pj('fp add', 32):g} pJ = {mac_energy_pj(32):g} pJ.",
+        f"{_dram_word_pj:g} / {mac_energy_pj(32):g} = {_dram_word_pj / mac_energy_pj(32):.4g} MACs.",
+    ],
 )
 
 _mobilenet_v2 = meta_profile("mobilenet_v2", IMAGE)
@@ -187,4 +231,13 @@ memory_energy_share = Prediction(
         "on chip (SRAM) and using fewer bits are the big levers."
     ),
     unit="%",
+    solution=[
+        f"Arithmetic: {_mobilenet_v2.macs:,} MACs x {_mobilenet_energy.mac_pj:.3g} pJ = "
+        f"{_mobilenet_energy.compute_pj / 1e9:.3g} mJ.",
+        f"Memory: {sum(layer.bytes_moved for layer in _mobilenet_energy.layers):,.0f} bytes x "
+        f"{pj_per_byte('dram'):g} pJ per byte = {_mobilenet_energy.memory_pj / 1e9:.3g} mJ.",
+        f"Share of memory: {_mobilenet_energy.memory_pj / 1e9:.3g} / "
+        f"{_mobilenet_energy.total_pj / 1e9:.3g} mJ = "
+        f"{100 * _mobilenet_energy.memory_pj / _mobilenet_energy.total_pj:.3g}%.",
+    ],
 )

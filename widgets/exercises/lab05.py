@@ -5,7 +5,9 @@ from __future__ import annotations
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.units import MIB, model_size_bytes
 
-from . import Exercise, Mistake, Prediction, binary_as_si
+from . import Exercise, Mistake, Prediction, binary_as_si, lab_progress
+
+progress = lab_progress(__name__)  # lab05.progress(): this lab's exercises and their status
 
 IMAGE = (1, 3, 224, 224)
 
@@ -36,6 +38,11 @@ resnet50_4bit_size = Exercise(
         binary_as_si(_resnet_4bit_mib, "Mi"),
     ],
     unit="MiB",
+    solution=[
+        f"Bytes = parameters x bits / 8 = {_resnet_profile.params:,} x 4 / 8 = "
+        f"{model_size_bytes(_resnet_profile.params, bits=4):,.0f}.",
+        f"MiB = bytes / (1024 x 1024) = {_resnet_4bit_mib:.4g}.",
+    ],
 )
 
 # --- where the activation memory peaks ------------------------------------------------------
@@ -54,6 +61,8 @@ def _output_shape(name: str) -> str:
     """'32 x 112 x 112' for a layer of batch-1 MobileNetV2."""
     return " x ".join(map(str, _rows[name].output_shape[1:]))
 
+
+_peak_row = _rows[_mobilenet_profile.peak_layer]
 
 peak_block = Exercise(
     question=(
@@ -80,6 +89,14 @@ peak_block = Exercise(
         ),
     ],
     tolerance=0,
+    solution=[
+        "widgets.profile follows every activation tensor from its allocation to its release; the "
+        "live activation memory is largest during layer "
+        f"{_mobilenet_profile.peak_layer} ({_peak_row.kind}, output "
+        f"{_output_shape(_mobilenet_profile.peak_layer)}): "
+        f"{_mobilenet_profile.peak_activation_bytes / MIB:.3g} MiB alive.",
+        f"That layer belongs to block features[{_block(_mobilenet_profile.peak_layer)}].",
+    ],
 )
 
 peak_ratio = Prediction(
@@ -95,6 +112,15 @@ peak_ratio = Prediction(
         "values. Small weights do not make a small peak."
     ),
     unit="x",
+    solution=[
+        f"ResNet-50's peak: {_resnet_profile.peak_activation_bytes / MIB:.3g} MiB (during "
+        f"{_resnet_profile.peak_layer}).",
+        f"MobileNetV2's peak: {_mobilenet_profile.peak_activation_bytes / MIB:.3g} MiB (during "
+        f"{_mobilenet_profile.peak_layer}).",
+        f"Ratio: {_resnet_profile.peak_activation_bytes:,.0f} / "
+        f"{_mobilenet_profile.peak_activation_bytes:,.0f} bytes = "
+        f"{_resnet_profile.peak_activation_bytes / _mobilenet_profile.peak_activation_bytes:.3g}.",
+    ],
 )
 
 # --- a microcontroller: 1 MiB of flash for weights, 256 KiB of SRAM for activations ---------
@@ -120,6 +146,12 @@ flash_params = Exercise(
         Mistake(FLASH_BYTES, "That is one byte (8 bits) per weight."),
     ],
     unit="parameters",
+    solution=[
+        f"1 MiB = 1024 x 1024 = {FLASH_BYTES:,} bytes.",
+        f"A {FLASH_BITS}-bit weight takes {FLASH_BITS} / 8 = {model_size_bytes(1, bits=FLASH_BITS):g} "
+        "byte.",
+        f"{FLASH_BYTES:,} / {model_size_bytes(1, bits=FLASH_BITS):g} = {_max_params:,.0f} parameters.",
+    ],
 )
 
 RESOLUTION_STEP = 16  # candidate input sizes: 32, 48, 64, ... 224 pixels
@@ -143,6 +175,13 @@ def _largest_fitting_resolution(activation_bits: int) -> int:
 _int8_peak_224 = _peak_at(IMAGE[-1], activation_bits=8).peak_activation_bytes
 _linear_guess = IMAGE[-1] * SRAM_BYTES / _int8_peak_224  # as if memory grew like the side
 _fitting_int8 = _largest_fitting_resolution(activation_bits=8)
+
+
+def _peak_step(resolution: int) -> str:
+    peak = _peak_at(resolution, activation_bits=8).peak_activation_bytes
+    verdict = "fits in" if peak <= SRAM_BYTES else "exceeds"
+    return f"At {resolution} x {resolution}: peak {peak:,.0f} bytes, {verdict} {SRAM_BYTES:,}."
+
 
 sram_resolution = Exercise(
     question=(
@@ -171,4 +210,14 @@ sram_resolution = Exercise(
     ],
     unit="pixels",
     tolerance=0,
+    solution=[
+        f"At 224 x 224 with int8 activations the peak is {_int8_peak_224:,.0f} bytes; 256 KiB = "
+        f"{SRAM_BYTES:,} bytes: the peak is {_int8_peak_224 / SRAM_BYTES:.3g} x the budget.",
+        "The peak grows with the area r x r, so r can be about 224 / sqrt("
+        f"{_int8_peak_224 / SRAM_BYTES:.3g}) = {IMAGE[-1] * (SRAM_BYTES / _int8_peak_224) ** 0.5:.3g}; "
+        f"check the multiples of {RESOLUTION_STEP} near it with widgets.profile:",
+        _peak_step(_fitting_int8),
+        _peak_step(_fitting_int8 + RESOLUTION_STEP),
+        f"So r = {_fitting_int8}.",
+    ],
 )
