@@ -183,14 +183,17 @@ class Record:
 
     status: str = "unanswered"  # of the last check: correct, wrong, unanswered or invalid
     answer: float | str | None = None
+    message: str = ""  # what the last check said
+    checks: int = 0  # check() calls
     tries: int = 0  # wrong answers checked
     solved: bool = False  # some answer was correct
     revealed: bool = False  # reveal() was called
     revealed_first: bool = False  # ... before any correct answer
 
     def add(self, answer: Any, feedback: Feedback) -> None:
-        self.status = feedback.status
-        self.answer = answer if isinstance(answer, float | str) else reprlib.repr(answer)
+        self.status, self.message = feedback.status, feedback.message
+        self.answer = answer if isinstance(answer, float | str | None) else reprlib.repr(answer)
+        self.checks += 1
         self.tries += feedback.status == "wrong"
         self.solved |= feedback.correct
 
