@@ -61,3 +61,52 @@ def test_each_term_is_linked_at_its_first_use_outside_the_headers() -> None:
         if "glossary.md#" in target
     }
     assert linked == TERMS
+
+
+EXPLORER_DEMOS = sorted((ROOT / "docs" / "explorers").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("demo", EXPLORER_DEMOS, ids=lambda demo: demo.stem)
+def test_each_explorer_demo_builds_its_explorer(demo: Path) -> None:
+    import ipywidgets
+
+    (code,) = [c for c in json.loads(demo.read_text())["cells"] if c["cell_type"] == "code"]
+    *statements, last = "".join(code["source"]).strip().splitlines()
+    namespace: dict = {}
+    exec("\n".join(statements), namespace)
+    explorer = eval(last, namespace)
+    assert isinstance(explorer, ipywidgets.DOMWidget) or hasattr(explorer, "_repr_mimebundle_")
+    assert f"voila docs/explorers/{demo.name}" in "".join(
+        json.loads(demo.read_text())["cells"][0]["source"]
+    )
+
+
+def test_the_instructors_guide_quotes_lab_limits_for_every_lab() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "lab_limits", ROOT / "benchmarks" / "lab_limits.py"
+    )
+    lab_limits = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lab_limits)
+    guide = (ROOT / "docs" / "instructor.md").read_text()
+    header = (
+        f"| lab | seconds (limit {lab_limits.LIMIT_S}) | peak kernel RSS, MiB "
+        f"(limit {lab_limits.LIMIT_MIB:.0f}) | re-run |"
+    )
+    assert header in guide, "paste the table benchmarks/lab_limits.py prints"
+    assert "python benchmarks/lab_limits.py" in guide
+    rows = re.findall(
+        r"^\| (\d\d_\w+) \| ([\d.]+) \| (\d+) \| (\w+) \|$", guide, flags=re.MULTILINE
+    )
+    assert [row[0] for row in rows] == [lab.stem for lab in LABS]
+    for lab, seconds, mib, status in rows:
+        assert status == "ok" and float(seconds) <= lab_limits.LIMIT_S, lab
+        assert int(mib) < lab_limits.LIMIT_MIB, lab
+        assert f"### Lab {int(lab[:2])} " in guide
+        assert f"**Running time:** {seconds} s" in guide, lab
+    # the sizing advice quotes the table's extremes
+    peaks = sorted(int(row[2]) for row in rows)
+    assert f"between {peaks[0]} and {peaks[-1]} MiB" in guide
+    assert f"at most {peaks[-1]} MiB" in guide
+    assert f"at most {max(float(row[1]) for row in rows)} s" in guide
