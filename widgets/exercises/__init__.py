@@ -20,6 +20,7 @@ Defining one, in widgets/exercises/labNN.py:
         hint="Each of the C_out filters has C_in * k_h * k_w weights and one bias.",
         mistakes=[Mistake(conv.params - 8, "That is the weights only: add one bias per filter.")],
         tolerance=0,  # exact: the bias is only 8 of 224 parameters
+        solution=["Each filter: 3 x 3 x 3 weights and a bias.", conv.params_formula],
     )
 
 A named answer (which layer, which activation) gives `choices` and a string answer.
