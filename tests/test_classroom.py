@@ -346,3 +346,14 @@ def test_grade_exits_0_when_everything_was_graded(tmp_path: Path) -> None:
     statuses = [row["status"] for row in _rows(csv_path).values()]
     assert statuses == ["wrong"] + ["unanswered"] * (len(EXERCISES) - 1)
     assert json.dumps(statuses)  # plain strings
+
+
+@pytest.mark.parametrize("text", ["{}", '{"cells": 5}', "[]", "", "not json"])
+def test_a_file_that_is_no_notebook_gets_an_error_row(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "lab03_submission.ipynb"
+    path.write_text(text)
+    csv_path = tmp_path / "grades.csv"
+    assert main(["grade", str(path), "--csv", str(csv_path)]) == 1
+    rows = _rows(csv_path)
+    assert {row["status"] for row in rows.values()} == {"error"}
+    assert {exercise for _, exercise in rows} <= {"", *EXERCISES}

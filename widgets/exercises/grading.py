@@ -183,7 +183,10 @@ def grade(
         writer = csv.writer(file)
         writer.writerow([field.name for field in fields(Grade)])
         for path in notebooks:
-            graded = grade_notebook(Path(path), timeout_s, kernel_name)
+            try:
+                graded = grade_notebook(Path(path), timeout_s, kernel_name)
+            except Exception as error:  # a notebook of a shape nothing above expected
+                graded = _errors(str(path), [], f"could not grade: {type(error).__name__}: {error}")
             writer.writerows(astuple(row) for row in graded)
             file.flush()  # a grading run of a class takes a while: keep what is done
             counts = {status: 0 for status in ("correct", "wrong", "unanswered", "error")}
