@@ -1,4 +1,4 @@
-# Two commands for a newcomer:  `make lab` opens the labs, `make test` runs every test.
+# Two commands for a newcomer:  `make lab` opens the labs (learner copies), `make test` runs every test.
 # Both create .venv and install into it first, at the versions in constraints.txt (torch pinned to
 # the build the project is tested with; a looser spec may download a different multi-GB build).
 
@@ -6,7 +6,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
 
-.PHONY: install lab test lint bench
+.PHONY: install lab fresh-lab test lint bench
 
 install: $(VENV)/.installed
 
@@ -21,8 +21,19 @@ $(VENV)/.installed: pyproject.toml constraints.txt jupyter-config/jupyter_server
 # JupyterLab refuses to start as root (containers, CI machines) unless told it is meant
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# A learner works in my-labs/ (git-ignored): output-free copies of labs/, made on the first
+# `make lab` and never overwritten. `make fresh-lab LAB=03` replaces one by a fresh copy (the old
+# one moves to my-labs/backup/). JupyterLab serves the whole repository (so the labs' links to
+# docs/ work) and opens on my-labs/.
+LEARNER_LABS := my-labs
+
 lab: install
-	$(VENV)/bin/jupyter lab $(ROOT_FLAG) labs
+	$(PY) -m widgets.labs --into $(LEARNER_LABS)
+	$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.default_url=/lab/tree/$(LEARNER_LABS)
+
+fresh-lab: install
+	$(if $(LAB),,$(error say which lab: make fresh-lab LAB=03))
+	$(PY) -m widgets.labs --into $(LEARNER_LABS) --fresh $(LAB)
 
 test: install
 	bash scripts/install_browser.sh

@@ -1,8 +1,14 @@
-"""Binder installs what the tests test: same dependencies, same versions, the CPU torch."""
+"""Binder installs what the tests test (same dependencies, same versions, the CPU torch) and opens
+learner copies of the labs."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import tomllib
@@ -40,3 +46,31 @@ def test_binder_takes_the_cpu_torch_and_installs_the_package():
     assert any(line.startswith("torchvision==") and line.endswith("+cpu") for line in lines)
     assert "." in lines  # repo2docker ignores pyproject.toml when binder/ exists
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.11"
+
+
+def test_binder_post_build_makes_the_learner_copies(tmp_path: Path):
+    post_build = ROOT / "binder" / "postBuild"
+    assert os.access(post_build, os.X_OK), "repo2docker runs postBuild only if it is executable"
+    lines = post_build.read_text().splitlines()
+    assert lines[0] == "#!/bin/bash" and "set -euo pipefail" in lines
+    shutil.copytree(ROOT / "labs", tmp_path / "labs")  # repo2docker runs it in the repository
+    environment = os.environ | {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+    }
+    subprocess.run([str(post_build)], cwd=tmp_path, env=environment, check=True, timeout=60)
+    labs = sorted(path.name for path in (ROOT / "labs").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(path.name for path in (tmp_path / "my-labs").glob("*.ipynb")) == labs
+    for name in labs:
+        cells = json.loads((tmp_path / "my-labs" / name).read_text())["cells"]
+        assert all(not cell.get("outputs") for cell in cells)
+
+
+def test_readme_launch_links_open_the_learner_copies():
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"https://mybinder\.org/v2/gh/[^)\s]+", readme)
+    assert links
+    labs = {path.name for path in (ROOT / "labs").glob("[0-9][0-9]_*.ipynb")}
+    for link in links:
+        path = re.search(r"urlpath=lab/tree/(\S+)", link)[1]
+        assert path.startswith("my-labs/") and path.removeprefix("my-labs/") in labs, link

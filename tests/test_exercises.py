@@ -24,11 +24,13 @@ from widgets.exercises import (
     binary_as_si,
     bits_for_bytes,
     flops_for_macs,
+    items_of,
     lab01,
     lab02,
     lab03,
     lab04,
     lab05,
+    lab_modules,
     macs_for_flops,
 )
 
@@ -52,6 +54,15 @@ NAMED = Exercise(
     mistakes=[Mistake("sigmoid", "Sigmoid saturates but its gradient is never exactly 0.")],
     choices=("relu", "sigmoid", "tanh"),
 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_records():
+    """Each test starts with no answers recorded: after three wrong tries the feedback changes."""
+    items = [PARAMS, SIZE_MIB, NAMED]
+    items += [item for module in lab_modules() for item in items_of(module).values()]
+    for item in items:
+        item.forget()
 
 
 @pytest.mark.parametrize(
@@ -191,6 +202,7 @@ def test_lab_exercise_accepts_its_answer_and_names_each_mistake(exercise: Exerci
     assert exercise.check(None).status == "unanswered"
     assert len(exercise.mistakes) >= 2, "every exercise has hints for two typical mistakes"
     for mistake in exercise.mistakes:
+        exercise.forget()  # a third wrong try would add the offer to reveal the solution
         assert exercise.check(mistake.answer).message == f"Not quite. {mistake.hint}"
     if not exercise.choices:
         assert exercise.check(exercise.answer * (1 + exercise.tolerance / 2)).correct

@@ -73,7 +73,7 @@ def test_lab_has_compared_cells_with_numbers(lab: Path) -> None:
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.stem)
 def test_lab_has_goals_exercises_and_what_to_remember(lab: Path) -> None:
     cells = json.loads(lab.read_text())["cells"]
-    assert "Learning goals" in "".join(cells[0]["source"])
+    assert "Learning goals" in "".join(cells[1]["source"])  # cells[0]: the header (test_guides)
     assert "What to remember" in "".join(cells[-1]["source"])
     sources = [_source(cell) for cell in _code_cells(lab)]
     module = f"lab{lab.name[:2]}"

@@ -7,7 +7,9 @@ import torch
 from widgets.core.activations import SMALL_LEARNING_RATE, dying_relu, get_activation
 from widgets.core.layers import layer_cost
 
-from . import Exercise, Mistake, Prediction
+from . import Exercise, Mistake, Prediction, lab_progress
+
+progress = lab_progress(__name__)  # lab01.progress(): this lab's exercises and their status
 
 # --- a stack of linear layers collapses to one ---------------------------------------------
 
@@ -22,6 +24,12 @@ def _linear_params(in_features: int, out_features: int, bias: bool = True) -> in
 
 
 _stack_params = sum(map(_linear_params, STACK_WIDTHS[:-1], STACK_WIDTHS[1:]))
+_collapsed = layer_cost(
+    "linear",
+    input_shape=(1, STACK_WIDTHS[0]),
+    in_features=STACK_WIDTHS[0],
+    out_features=STACK_WIDTHS[-1],
+)
 
 collapsed_params = Exercise(
     question=(
@@ -43,12 +51,19 @@ collapsed_params = Exercise(
     ],
     unit="parameters",
     tolerance=0,
+    solution=[
+        "Without activations: W3 (W2 (W1 x + b1) + b2) + b3 = (W3 W2 W1) x + (W3 W2 b1 + W3 b2 + b3).",
+        f"W3 W2 W1 is one {STACK_WIDTHS[-1]} x {STACK_WIDTHS[0]} matrix and the bias one vector "
+        f"of {STACK_WIDTHS[-1]}: nn.Linear({STACK_WIDTHS[0]}, {STACK_WIDTHS[-1]}).",
+        f"Its parameters: {_collapsed.params_formula}.",
+    ],
 )
 
 # --- derivatives --------------------------------------------------------------------------
 
 _x = torch.linspace(-10, 10, 20_001, dtype=torch.float64)  # step 0.001, includes x = 0
 _sigmoid = get_activation("sigmoid")
+_sigmoid_0 = _sigmoid.forward(torch.tensor(0.0)).item()
 
 sigmoid_max_slope = Exercise(
     question="What is the largest value the sigmoid's derivative σ'(x) takes, over all x?",
@@ -59,6 +74,14 @@ sigmoid_max_slope = Exercise(
             _sigmoid.forward(torch.tensor(0.0)).item(), "That is σ(0), the value, not the slope."
         ),
         Mistake(1.0, "That is the largest slope of ReLU or tanh; the sigmoid is flatter."),
+    ],
+    solution=[
+        "σ'(x) = σ(x) (1 - σ(x)) = p (1 - p) with p = σ(x) between 0 and 1.",
+        "p (1 - p) is largest at p = 1/2, the middle of (0, 1): that is x = 0, where "
+        f"σ(0) = {_sigmoid_0:g}.",
+        f"σ'(0) = {_sigmoid_0:g} x (1 - {_sigmoid_0:g}) = {_sigmoid_0 * (1 - _sigmoid_0):g} "
+        f"(the largest of σ' on x from -10 to 10 in steps of 0.001: "
+        f"{_sigmoid.derivative(_x).max().item():g}).",
     ],
 )
 
@@ -75,6 +98,10 @@ _negative_x = _x[_x < 0]
     name for name in _CANDIDATES if (get_activation(name).derivative(_negative_x) == 0).all()
 )
 
+_slope_at_minus_3 = {
+    name: get_activation(name).derivative(torch.tensor(-3.0)).item() for name in _CANDIDATES
+}
+
 zero_gradient = Exercise(
     question=(
         "Which of these activations has a derivative of exactly 0 for every negative input: "
@@ -85,6 +112,13 @@ zero_gradient = Exercise(
     hint="Plot the derivatives (dashed) in the explorer and look left of x = 0.",
     mistakes=[Mistake(name, hint) for name, hint in _NONZERO_SLOPE_HINTS.items()],
     choices=_CANDIDATES,
+    solution=[
+        "The slopes at x = -3: "
+        + ", ".join(f"f'(-3) = {slope:.3g} for {name}" for name, slope in _slope_at_minus_3.items())
+        + ".",
+        f"On every x from -10 to -0.001 (steps of 0.001) only {_flat_for_negative_x}'s slope is "
+        "exactly 0 at every point; the others' slopes can be small there, but not 0.",
+    ],
 )
 
 # --- dying ReLU ---------------------------------------------------------------------------
@@ -110,6 +144,12 @@ dead_after_large_step = Prediction(
         "bring it back."
     ),
     unit="units",
+    solution=[
+        f"widgets.dying_relu(learning_rate={LARGE_LEARNING_RATE}) takes one SGD step on the "
+        f"layer and counts the units whose pre-activation is <= 0 for every input: "
+        f"{_large_step.dead_units} of {_large_step.units} ({_large_step.dead_fraction:.0%}).",
+        f"At learning rate {SMALL_LEARNING_RATE:g} the same count is {_small_step_dead}.",
+    ],
 )
 
 _shifted = dying_relu(bias_shift=BIAS_SHIFT)
@@ -129,4 +169,11 @@ dead_after_bias_shift = Exercise(
     ],
     unit="units",
     tolerance=0,
+    solution=[
+        f"Every bias lowered by {-BIAS_SHIFT:g}: a unit is dead when w·x + b - {-BIAS_SHIFT:g} <= 0 "
+        "for every input of the batch.",
+        f"widgets.dying_relu(bias_shift={BIAS_SHIFT:g}) counts them: {_shifted.dead_units} of "
+        f"{_shifted.units} units ({_shifted.dead_fraction:.0%}); "
+        f"{_shifted.units - _shifted.dead_units} still fire for some input.",
+    ],
 )

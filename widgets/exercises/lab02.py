@@ -6,7 +6,9 @@ from typing import Any
 
 from widgets.core.layers import LayerCost, layer_cost
 
-from . import Exercise, Mistake, Prediction, flops_for_macs
+from . import Exercise, Mistake, Prediction, flops_for_macs, lab_progress
+
+progress = lab_progress(__name__)  # lab02.progress(): this lab's exercises and their status
 
 INPUT_SHAPE = (1, 64, 56, 56)  # a ResNet stage-1 feature map: 64 channels of 56 x 56
 
@@ -41,7 +43,22 @@ conv_params = Exercise(
     ],
     unit="parameters",
     tolerance=0,
+    solution=[
+        "Each of the C_out filters has C_in x k_h x k_w weights and one bias.",
+        _conv3.params_formula,
+    ],
 )
+
+
+def _output_size_step(hyper_params: dict[str, int], conv: LayerCost) -> str:
+    """The output-size formula along one axis, filled in with the conv's hyper-parameters."""
+    p, d = hyper_params.get("padding", 0), hyper_params.get("dilation", 1)
+    k, s = hyper_params["kernel_size"], hyper_params.get("stride", 1)
+    size, out = INPUT_SHAPE[-1], conv.output_shape[-1]
+    return (
+        f"H_out = W_out = floor((H + 2p - d(k - 1) - 1) / s) + 1 = "
+        f"floor(({size} + 2 x {p} - {d} x ({k} - 1) - 1) / {s}) + 1 = {out}"
+    )
 
 
 def _conv_macs(hyper_params: dict[str, int], hint: str, mistakes: list[Mistake]) -> Exercise:
@@ -58,6 +75,11 @@ def _conv_macs(hyper_params: dict[str, int], hint: str, mistakes: list[Mistake])
         mistakes=[flops_for_macs(conv.macs), *mistakes],
         unit="MACs",
         tolerance=0,
+        solution=[
+            _output_size_step(hyper_params, conv),
+            "Each output value is one dot product over C_in x k_h x k_w weights: "
+            + conv.macs_formula,
+        ],
     )
 
 
@@ -114,6 +136,10 @@ def _grouped(groups: int, bias: bool = True) -> int:
     ).params  # fmt: skip
 
 
+_grouped_cost = _conv(
+    input_shape=_grouped_shape, in_channels=128, out_channels=256, kernel_size=3, groups=GROUPS
+)
+
 grouped_params = Exercise(
     question=(
         f"How many parameters (weights and biases) has "
@@ -142,6 +168,11 @@ grouped_params = Exercise(
     ],
     unit="parameters",
     tolerance=0,
+    solution=[
+        f"Each of the 256 filters sees 128 / {GROUPS} = {128 // GROUPS} input channels and has "
+        "one bias.",
+        _grouped_cost.params_formula,
+    ],
 )
 
 # --- prediction: depthwise-separable vs standard ------------------------------------------
@@ -169,4 +200,11 @@ separable_saving = Prediction(
         "for many channels."
     ),
     unit="times",
+    solution=[
+        f"standard 3 x 3: {_standard.macs_formula}",
+        f"depthwise 3 x 3: {_depthwise.macs_formula}",
+        f"pointwise 1 x 1: {_pointwise.macs_formula}",
+        f"{_standard.macs:,} / ({_depthwise.macs:,} + {_pointwise.macs:,}) = "
+        f"{_standard.macs / (_depthwise.macs + _pointwise.macs):.3g}",
+    ],
 )

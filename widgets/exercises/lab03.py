@@ -6,7 +6,9 @@ from widgets.core.layers import layer_cost
 from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
 from widgets.core.units import MIB
 
-from . import Exercise, Mistake, Prediction, binary_as_si, bits_for_bytes
+from . import Exercise, Mistake, Prediction, binary_as_si, bits_for_bytes, lab_progress
+
+progress = lab_progress(__name__)  # lab03.progress(): this lab's exercises and their status
 
 # --- parameters of one multi-head self-attention ------------------------------------------
 
@@ -24,6 +26,12 @@ def _attention_params(bias: bool = True) -> int:
 
 
 _params = _attention_params()
+_attention_cost = layer_cost(
+    "multihead_attention",
+    input_shape=(1, 1, EMBED_DIM),
+    embed_dim=EMBED_DIM,
+    num_heads=NUM_HEADS,
+)
 _projection_params = layer_cost(  # one E x E matrix and its bias
     "linear", input_shape=(1, EMBED_DIM), in_features=EMBED_DIM, out_features=EMBED_DIM
 ).params
@@ -51,6 +59,11 @@ attention_params = Exercise(
     ],
     unit="parameters",
     tolerance=0,
+    solution=[
+        f"Four projections W_Q, W_K, W_V, W_O, each E x E = {EMBED_DIM} x {EMBED_DIM} with a "
+        f"bias of E; the {NUM_HEADS} heads share them (each uses a slice).",
+        _attention_cost.params_formula,
+    ],
 )
 
 # --- where attention's MACs catch up with the rest of the block ---------------------------
@@ -62,6 +75,7 @@ _linear_terms = ("qkv_projection", "output_projection", "ffn")  # MACs proportio
 
 # attention = seq_len^2 * a and the rest = seq_len * r meet at seq_len = r / a
 _attention_per_token2 = _per_token(*ATTENTION_TERMS)
+_linear_per_token = {term: _per_token(term) for term in _linear_terms}
 
 attention_catches_up = Exercise(
     question=(
@@ -90,6 +104,15 @@ attention_catches_up = Exercise(
         ),
     ],
     unit="tokens",
+    solution=[
+        "MACs per token of the linear terms: "
+        + ", ".join(f"{term} {macs:,}" for term, macs in _linear_per_token.items())
+        + f"; together r = {_per_token(*_linear_terms):,}.",
+        f"Attention (QKᵀ and softmax·V) costs a = 2 x d_model = {_attention_per_token2:,} MACs "
+        "per token per token: seq_len² x a in all.",
+        f"seq_len² x a = seq_len x r at seq_len = r / a = {_per_token(*_linear_terms):,} / "
+        f"{_attention_per_token2:,} = {_per_token(*_linear_terms) / _attention_per_token2:g}.",
+    ],
 )
 
 # --- KV cache -----------------------------------------------------------------------------
@@ -105,6 +128,7 @@ def _kv_cache_mib(bits: int) -> float:
 
 
 _kv_mib = _kv_cache_mib(KV_BITS)
+_kv_numbers = 2 * KV_LAYERS * KV_SEQ_LEN * D_MODEL  # a key and a value vector per layer and token
 
 kv_cache_mib = Exercise(
     question=(
@@ -124,6 +148,12 @@ kv_cache_mib = Exercise(
         Mistake(_kv_cache_mib(32), "That is at 32 bits; the question says 16-bit floats."),
     ],
     unit="MiB",
+    solution=[
+        f"Numbers kept: 2 (key and value) x {KV_LAYERS} layers x {KV_SEQ_LEN:,} tokens x "
+        f"{D_MODEL} = {_kv_numbers:,}.",
+        f"Bytes: {_kv_numbers:,} x {KV_BITS} / 8 = {_kv_mib * MIB:,.0f}.",
+        f"MiB: {_kv_mib * MIB:,.0f} / (1024 x 1024) = {_kv_mib:g}.",
+    ],
 )
 
 # --- prediction: doubling the tokens ------------------------------------------------------
@@ -134,6 +164,19 @@ PREDICTION_D_MODEL = 512
 
 def _macs(seq_len: int) -> int:
     return transformer_cost(d_model=PREDICTION_D_MODEL, n_heads=8, seq_len=seq_len).macs
+
+
+def _attention_macs(seq_len: int) -> int:
+    cost = transformer_cost(d_model=PREDICTION_D_MODEL, n_heads=8, seq_len=seq_len)
+    return sum(cost.breakdown[term] for term in ATTENTION_TERMS)
+
+
+def _doubling_step(seq_len: int) -> str:
+    attention = _attention_macs(seq_len)
+    return (
+        f"At {seq_len:,} tokens: attention {attention:,} + the rest {_macs(seq_len) - attention:,} "
+        f"= {_macs(seq_len):,} MACs."
+    )
 
 
 double_tokens = Prediction(
@@ -149,4 +192,9 @@ double_tokens = Prediction(
         "between 2 and 4; the longer the sequence, the closer to 4."
     ),
     unit="times",
+    solution=[
+        _doubling_step(SHORT),
+        _doubling_step(LONG),
+        f"{_macs(LONG):,} / {_macs(SHORT):,} = {_macs(LONG) / _macs(SHORT):.3g}",
+    ],
 )

@@ -13,7 +13,9 @@ from widgets.core.layers import layer_cost
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.roofline import layer_traffic
 
-from . import Exercise, Mistake, Prediction, macs_for_flops
+from . import Exercise, Mistake, Prediction, lab_progress, macs_for_flops
+
+progress = lab_progress(__name__)  # lab04.progress(): this lab's exercises and their status
 
 # --- MACs vs FLOPs ------------------------------------------------------------------------
 
@@ -46,11 +48,18 @@ ffn_flops = Exercise(
     ],
     unit="FLOPs",
     tolerance=0,
+    solution=[
+        f"MACs: {_ffn.macs_formula}",
+        f"FlopCounterMode counts 2 FLOPs per MAC: 2 x {_ffn.macs:,} = {_ffn.flops:,} "
+        "(the bias add is not counted).",
+    ],
 )
 
 # --- latency vs throughput ----------------------------------------------------------------
 
 SERVED_BATCH, SERVED_LATENCY_S = 32, 0.040
+
+_served = summarize([SERVED_LATENCY_S], SERVED_LATENCY_S, batch=SERVED_BATCH)
 
 served_throughput = Exercise(
     question=(
@@ -67,6 +76,11 @@ served_throughput = Exercise(
         ),
     ],
     unit="images/s",
+    solution=[
+        f"Latency of one batch: {SERVED_LATENCY_S * 1e3:g} ms = {SERVED_LATENCY_S:g} s.",
+        f"Throughput = images per batch / seconds per batch = {SERVED_BATCH} / "
+        f"{SERVED_LATENCY_S:g} s = {_served.throughput:g} images/s.",
+    ],
 )
 
 # --- FLOPs vs FLOP/s ----------------------------------------------------------------------
@@ -108,6 +122,12 @@ def _resnet_gflops() -> Exercise:
             ),
         ],
         unit="GFLOP/s",
+        solution=[
+            f"FLOPs = 2 x MACs = 2 x {resnet50.macs:,} = {resnet50.flops:,}.",
+            f"FLOP/s = FLOPs / seconds = {resnet50.flops:,} / {RESNET_LATENCY_S:g} s = "
+            f"{resnet50.flops / RESNET_LATENCY_S:.4g} FLOP/s.",
+            f"In GFLOP/s (1e9 FLOP/s): {resnet50.flops / RESNET_LATENCY_S / 1e9:.4g}.",
+        ],
     )
 
 
@@ -124,6 +144,17 @@ def _linear_intensity(batch: int, bits: int = 32) -> tuple[float, float]:
     """(FLOPs, bytes moved) of nn.Linear(SQUARE_FEATURES, SQUARE_FEATURES) at `batch`."""
     ((row, moved),) = layer_traffic(meta_profile(_SQUARE_LINEAR, (batch, SQUARE_FEATURES), bits))
     return row.flops, moved
+
+
+def _intensity_steps(batch: int) -> list[str]:
+    """FLOPs, bytes moved and intensity of the square linear layer at `batch`, filled in."""
+    ((row, moved),) = layer_traffic(meta_profile(_SQUARE_LINEAR, (batch, SQUARE_FEATURES), 32))
+    return [
+        f"Batch {batch}: FLOPs = 2 x {row.macs:,} MACs = {row.flops:,}.",
+        f"Bytes moved once: ({row.params:,} weights and biases + {row.input_elements:,} inputs + "
+        f"{row.output_elements:,} outputs) x 4 bytes (fp32) = {moved:,.0f}.",
+        f"Intensity = {row.flops:,} / {moved:,.0f} = {row.flops / moved:.4g} FLOP/byte.",
+    ]
 
 
 def _linear_intensity_exercise() -> Exercise:
@@ -148,6 +179,7 @@ def _linear_intensity_exercise() -> Exercise:
             ),
         ],
         unit="FLOP/byte",
+        solution=_intensity_steps(batch=1),
     )
 
 
@@ -166,6 +198,12 @@ def _batch_intensity_gain() -> Prediction:
             "layer to the right on the roofline, from memory-bound toward compute-bound."
         ),
         unit="x",
+        solution=[
+            *_intensity_steps(batch=1),
+            *_intensity_steps(batch=LARGE_BATCH),
+            f"Ratio: {flops_large / bytes_large:.4g} / {flops_one / bytes_one:.4g} = "
+            f"{(flops_large / bytes_large) / (flops_one / bytes_one):.3g}.",
+        ],
     )
 
 
@@ -190,6 +228,12 @@ dram_vs_mac = Exercise(
         ),
     ],
     unit="MACs",
+    solution=[
+        f"DRAM read of a 32-bit word: {_dram_word_pj:g} pJ.",
+        f"One fp32 MAC = fp mult {table_pj('fp mult', 32):g} pJ + fp add "
+        f"{table_pj('fp add', 32):g} pJ = {mac_energy_pj(32):g} pJ.",
+        f"{_dram_word_pj:g} / {mac_energy_pj(32):g} = {_dram_word_pj / mac_energy_pj(32):.4g} MACs.",
+    ],
 )
 
 
@@ -209,6 +253,14 @@ def _memory_energy_share() -> Prediction:
             "on chip (SRAM) and using fewer bits are the big levers."
         ),
         unit="%",
+        solution=[
+            f"Arithmetic: {mobilenet.macs:,} MACs x {energy.mac_pj:.3g} pJ = "
+            f"{energy.compute_pj / 1e9:.3g} mJ.",
+            f"Memory: {sum(layer.bytes_moved for layer in energy.layers):,.0f} bytes x "
+            f"{pj_per_byte('dram'):g} pJ per byte = {energy.memory_pj / 1e9:.3g} mJ.",
+            f"Share of memory: {energy.memory_pj / 1e9:.3g} / {energy.total_pj / 1e9:.3g} mJ = "
+            f"{100 * energy.memory_pj / energy.total_pj:.3g}%.",
+        ],
     )
 
 

@@ -8,7 +8,9 @@ from typing import Any
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.units import MIB, model_size_bytes
 
-from . import Exercise, Mistake, Prediction, binary_as_si
+from . import Exercise, Mistake, Prediction, binary_as_si, lab_progress
+
+progress = lab_progress(__name__)  # lab05.progress(): this lab's exercises and their status
 
 IMAGE = (1, 3, 224, 224)
 
@@ -45,6 +47,11 @@ def _resnet50_4bit_size() -> Exercise:
             binary_as_si(mib_at_4_bits, "Mi"),
         ],
         unit="MiB",
+        solution=[
+            f"Bytes = parameters x bits / 8 = {resnet.params:,} x 4 / 8 = "
+            f"{model_size_bytes(resnet.params, bits=4):,.0f}.",
+            f"MiB = bytes / (1024 x 1024) = {mib_at_4_bits:.4g}.",
+        ],
     )
 
 
@@ -67,6 +74,7 @@ def _peak_block() -> Exercise:
     last_block = max(
         _block(row.name) for row in mobilenet.layers if row.name.startswith("features.")
     )
+    peak_row = next(row for row in mobilenet.layers if row.name == mobilenet.peak_layer)
     return Exercise(
         question=(
             f"MobileNetV2's body is model.features: features[0] is the first conv, features[1] to "
@@ -92,6 +100,13 @@ def _peak_block() -> Exercise:
             ),
         ],
         tolerance=0,
+        solution=[
+            "widgets.profile follows every activation tensor from its allocation to its release; "
+            "the live activation memory is largest during layer "
+            f"{mobilenet.peak_layer} ({peak_row.kind}, output {_output_shape(mobilenet.peak_layer)}): "
+            f"{mobilenet.peak_activation_bytes / MIB:.3g} MiB alive.",
+            f"That layer belongs to block features[{_block(mobilenet.peak_layer)}].",
+        ],
     )
 
 
@@ -110,6 +125,14 @@ def _peak_ratio() -> Prediction:
             "values. Small weights do not make a small peak."
         ),
         unit="x",
+        solution=[
+            f"ResNet-50's peak: {resnet.peak_activation_bytes / MIB:.3g} MiB (during "
+            f"{resnet.peak_layer}).",
+            f"MobileNetV2's peak: {mobilenet.peak_activation_bytes / MIB:.3g} MiB (during "
+            f"{mobilenet.peak_layer}).",
+            f"Ratio: {resnet.peak_activation_bytes:,.0f} / {mobilenet.peak_activation_bytes:,.0f} "
+            f"bytes = {resnet.peak_activation_bytes / mobilenet.peak_activation_bytes:.3g}.",
+        ],
     )
 
 
@@ -136,6 +159,12 @@ flash_params = Exercise(
         Mistake(FLASH_BYTES, "That is one byte (8 bits) per weight."),
     ],
     unit="parameters",
+    solution=[
+        f"1 MiB = 1024 x 1024 = {FLASH_BYTES:,} bytes.",
+        f"A {FLASH_BITS}-bit weight takes {FLASH_BITS} / 8 = {model_size_bytes(1, bits=FLASH_BITS):g} "
+        "byte.",
+        f"{FLASH_BYTES:,} / {model_size_bytes(1, bits=FLASH_BITS):g} = {_max_params:,.0f} parameters.",
+    ],
 )
 
 RESOLUTION_STEP = 16  # candidate input sizes: 32, 48, 64, ... 224 pixels
@@ -154,6 +183,12 @@ def _largest_fitting_resolution(activation_bits: int) -> int:
             break
         fitting = resolution
     return fitting
+
+
+def _peak_step(resolution: int) -> str:
+    peak = _peak_at(resolution, activation_bits=8).peak_activation_bytes
+    verdict = "fits in" if peak <= SRAM_BYTES else "exceeds"
+    return f"At {resolution} x {resolution}: peak {peak:,.0f} bytes, {verdict} {SRAM_BYTES:,}."
 
 
 def _sram_resolution() -> Exercise:
@@ -187,6 +222,16 @@ def _sram_resolution() -> Exercise:
         ],
         unit="pixels",
         tolerance=0,
+        solution=[
+            f"At 224 x 224 with int8 activations the peak is {int8_peak_224:,.0f} bytes; 256 KiB = "
+            f"{SRAM_BYTES:,} bytes: the peak is {int8_peak_224 / SRAM_BYTES:.3g} x the budget.",
+            "The peak grows with the area r x r, so r can be about 224 / sqrt("
+            f"{int8_peak_224 / SRAM_BYTES:.3g}) = {IMAGE[-1] * (SRAM_BYTES / int8_peak_224) ** 0.5:.3g}; "
+            f"check the multiples of {RESOLUTION_STEP} near it with widgets.profile:",
+            _peak_step(fitting_int8),
+            _peak_step(fitting_int8 + RESOLUTION_STEP),
+            f"So r = {fitting_int8}.",
+        ],
     )
 
 
