@@ -69,7 +69,6 @@ def highlighted_block(ids: np.ndarray) -> tuple[int, int, int, int]:
 
 def cell_shades(ids: np.ndarray) -> np.ndarray:
     """0 or 1 alternating from one mean's block of cells to the next; 2 for the first block."""
-    batch, channels = ids.shape
     sample_block = np.cumsum(np.r_[0, np.any(ids[1:] != ids[:-1], axis=1)])
     channel_block = np.cumsum(np.r_[0, np.any(ids[:, 1:] != ids[:, :-1], axis=0)])
     shades = (sample_block[:, None] + channel_block[None, :]) % 2
