@@ -21,7 +21,7 @@ from matplotlib.patches import Polygon
 from widgets.core.normalization import NORMALIZATIONS, NormalizationView, normalization
 
 from . import style
-from .base import Explorer, set_limits
+from .base import Explorer
 
 # the drawn block, in axes data units: the front face (channels x positions) and the depth
 # vector along which the samples go back
@@ -128,13 +128,19 @@ class NormalizationExplorer(Explorer):
         self.block_ax.text(depth_label[0] + 0.3, depth_label[1] - 0.3, "N (samples)",
                            ha="left", va="center", rotation=37)  # fmt: skip
 
-        self.cells_ax.set(xlabel="channel c (a cell: H × W numbers)", ylabel="sample n")
+        # fixed axes whatever N and C (no ticks to renumber): a new grid only swaps the pixels
+        self.cells_ax.set(
+            xlim=(0, 1), ylim=(1, 0), xticks=[], yticks=[],
+            xlabel="channels c → (a cell: H × W numbers)", ylabel="← samples n",
+        )  # fmt: skip
         self.cells_ax.set_title("One shade = one mean")
         self.cells_ax.grid(False)
         self.cells = self.cells_ax.imshow(
             np.zeros((1, 1)), cmap=CELL_COLOURS, vmin=0, vmax=2, interpolation="nearest",
-            aspect="auto", animated=True,
+            extent=(0, 1, 1, 0), aspect="auto", animated=True,
         )  # fmt: skip
+        self.cell_borders = LineCollection([], colors="white", linewidths=1, animated=True)
+        self.cells_ax.add_collection(self.cell_borders)
 
     def compute(
         self, kind: str, num_groups: int, batch: int, channels: int, size: int
@@ -166,9 +172,7 @@ class NormalizationExplorer(Explorer):
         self.grid_lines.set_segments(_grid(batch, channels))
 
         self.cells.set_data(cell_shades(view.ids))
-        extent = (-0.5, channels - 0.5, batch - 0.5, -0.5)
-        if tuple(self.cells.get_extent()) != extent:
-            self.cells.set_extent(extent)
-            self.cells_ax.set_xticks(range(channels))
-            self.cells_ax.set_yticks(range(batch))
-        set_limits(self.cells_ax, xlim=extent[:2], ylim=extent[2:])
+        self.cell_borders.set_segments(
+            [[(c, 0), (c, 1)] for c in np.arange(1, channels) / channels]
+            + [[(0, n), (1, n)] for n in np.arange(1, batch) / batch]
+        )

@@ -25,7 +25,7 @@ from widgets.core.receptive_field import (
 )
 
 from . import style
-from .base import Explorer, set_limits
+from .base import Explorer
 
 MAX_LAYERS = 12  # on the slider and the right panel's x axis
 FIELD_LIMITS = (1, 1e4)  # pixels: the right panel's y axis, fixed so it stays still
@@ -52,7 +52,7 @@ class ReceptiveFieldExplorer(Explorer):
     """
 
     readout_labels: ClassVar[dict[str, str]] = {
-        "output_sizes": "output size after each layer (H = W)",
+        "output_sizes": "image size, then output size after each layer (H = W)",
         "receptive_field": "receptive field (pixels, per axis)",
         "pixels_seen": "input pixels one output sees",
         "fraction_seen": "fraction of the image it sees",
@@ -76,15 +76,18 @@ class ReceptiveFieldExplorer(Explorer):
 
     def make_figure(self, figure: Figure) -> None:
         self.image_ax, self.growth_ax = figure.subplots(1, 2)
+        # the image fills fixed axes whatever its size (no ticks to renumber: a new size only
+        # swaps the pixels); the readouts give the sizes
         self.image_ax.set(
-            xlabel="input column (pixel)", ylabel="input row (pixel)",
+            xlim=(0, 1), ylim=(1, 0), xticks=[], yticks=[], aspect="equal",
+            xlabel="input columns", ylabel="input rows",
             title="Input pixels the middle output sees (blue)",
         )  # fmt: skip
         self.image_ax.grid(False)
         colours = ListedColormap([UNSEEN_COLOUR, style.PARAMS_COLOUR])
         self.image = self.image_ax.imshow(
             np.zeros((1, 1)), cmap=colours, vmin=0, vmax=1, interpolation="nearest",
-            origin="upper", animated=True,
+            extent=(0, 1, 1, 0), animated=True,
         )  # fmt: skip
 
         self.growth_ax.set(
@@ -156,10 +159,6 @@ class ReceptiveFieldExplorer(Explorer):
         field = view.field
         seen = field.seen[:, None] & field.seen[None, :]
         self.image.set_data(seen.astype(float))
-        extent = (-0.5, field.input_size - 0.5, field.input_size - 0.5, -0.5)
-        if tuple(self.image.get_extent()) != extent:
-            self.image.set_extent(extent)
-        set_limits(self.image_ax, xlim=extent[:2], ylim=extent[2:])
 
         self.stride_line.set_data(view.layer_counts, view.sizes)
         self.stride_1_line.set_data(view.layer_counts, view.sizes_stride_1)
