@@ -76,3 +76,15 @@ def test_random_settings_agree_with_the_core(explorer):
             assert explorer.readouts["params"] == view.cost.params
 
     check_random_settings(explorer, check, max_examples=100)
+
+
+def test_one_step_of_each_slider_changes_the_picture_at_the_defaults():
+    """What the browser test checks of every explorer, here without a browser."""
+    for name, control in NormalizationExplorer().controls.items():
+        if not hasattr(control, "max") or isinstance(control.value, bool):
+            continue
+        ex = NormalizationExplorer()
+        png = ex.png
+        step = 1 if control.value < control.max else -1
+        ex.set(**{name: control.value + step})
+        assert ex.png != png or ex.message, name

@@ -77,3 +77,15 @@ def test_random_settings_agree_with_the_core(explorer):
             assert explorer.readouts["pixels_seen"] == field.pixels_seen**2
 
     check_random_settings(explorer, check, max_examples=100)
+
+
+def test_one_step_of_each_slider_changes_the_picture_at_the_defaults():
+    """What the browser test checks of every explorer, here without a browser."""
+    for name, control in ReceptiveFieldExplorer().controls.items():
+        if not hasattr(control, "max") or isinstance(control.value, bool):
+            continue
+        ex = ReceptiveFieldExplorer()
+        png = ex.png
+        step = 1 if control.value < control.max else -1
+        ex.set(**{name: control.value + step})
+        assert ex.png != png or ex.message, name

@@ -1,7 +1,7 @@
 """NormalizationExplorer (lab 2): which numbers batch, layer, instance and group norm average.
 
 Left: the input drawn as the lecture draws it, a block of N samples x C channels x H*W positions
-(H x W on one axis); in blue the numbers that share one mean and variance with the first
+(H x W on one axis, its H rows drawn thin); in blue the numbers that share one mean and variance with the first
 number. Right: every (sample, channel) slice of H*W numbers as one cell, a block of cells of one
 shade per mean: the number of blocks is the number of means the layer computes.
 Numbers from widgets.core.normalization; params from widgets.core.layers (torch's defaults).
@@ -60,6 +60,15 @@ def _grid(batch: int, channels: int) -> list[list[tuple[float, float]]]:
     return lines
 
 
+def _rows(height: int) -> list[list[tuple[float, float]]]:
+    """Thin lines between the H rows (of W positions each) on the front and right faces."""
+    lines = []
+    for h in np.arange(1, height) / height:
+        lines.append([_point(0, h, 0), _point(1, h, 0)])
+        lines.append([_point(1, h, 0), _point(1, h, 1)])
+    return lines
+
+
 def highlighted_block(ids: np.ndarray) -> tuple[int, int, int, int]:
     """(first sample, last sample + 1, first channel, last channel + 1) of the numbers that
     share their mean with sample 0, channel 0: always a rectangle of (sample, channel) cells."""
@@ -96,7 +105,10 @@ class NormalizationExplorer(Explorer):
 
         kinds = [(norm.title, kind) for kind, norm in NORMALIZATIONS.items()]
         return {
-            "kind": ipywidgets.ToggleButtons(options=kinds, description="normalization"),
+            # group norm first: every slider then changes the picture
+            "kind": ipywidgets.ToggleButtons(
+                options=kinds, value="group", description="normalization"
+            ),
             "num_groups": slider(2, 1, 16, "groups G"),
             "batch": slider(4, 1, 8, "batch N"),
             "channels": slider(6, 1, 16, "channels C"),
@@ -119,6 +131,8 @@ class NormalizationExplorer(Explorer):
             )
             for face in _faces(0, 1, 0, 1)
         ]  # fmt: skip
+        self.row_lines = LineCollection([], colors=style.GREY, linewidths=0.3, animated=True)
+        self.block_ax.add_collection(self.row_lines)
         self.grid_lines = LineCollection([], colors=style.BLACK, linewidths=0.6, animated=True)
         self.block_ax.add_collection(self.grid_lines)
         self.block_ax.text(FRONT_WIDTH / 2, -0.4, "C (channels)", ha="center", va="center")
@@ -170,6 +184,7 @@ class NormalizationExplorer(Explorer):
             patch.set_xy(face)
         self.highlight[2].set_visible(c1 == channels)  # otherwise hidden behind the next channels
         self.grid_lines.set_segments(_grid(batch, channels))
+        self.row_lines.set_segments(_rows(view.input_shape[2]))
 
         self.cells.set_data(cell_shades(view.ids))
         self.cell_borders.set_segments(
