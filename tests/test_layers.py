@@ -102,6 +102,11 @@ CASES = [
     ("linear", dict(in_features=16, out_features=4), (16,)),
     ("conv1d", dict(in_channels=4, out_channels=6, kernel_size=5, stride=2, padding=1), (3, 4, 30)),
     ("conv1d", dict(in_channels=4, out_channels=8, kernel_size=4, padding="same"), (4, 9)),
+    (
+        "conv1d",
+        dict(in_channels=6, out_channels=9, kernel_size=3, dilation=2, groups=3, bias=False),
+        (2, 6, 17),
+    ),
     ("conv2d", dict(in_channels=64, out_channels=128, kernel_size=3, padding=1), (1, 64, 56, 56)),
     (
         "conv2d",
