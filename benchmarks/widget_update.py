@@ -25,6 +25,10 @@ CASES = [  # (explorer, control moved); the others keep their defaults
     ("LayerExplorer", "in_channels"),
     ("LayerExplorer", "input_size"),
     ("LayerExplorer", "kernel_size"),
+    ("ReceptiveFieldExplorer", "layers"),
+    ("ReceptiveFieldExplorer", "input_size"),  # a new image size: new image extent and ticks
+    ("NormalizationExplorer", "kind"),
+    ("NormalizationExplorer", "channels"),  # a new cell grid: the right panel is redrawn
     ("AttentionExplorer", "d_model"),
     ("AttentionExplorer", "seq_len"),
     ("MemoryExplorer", "model"),

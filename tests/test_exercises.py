@@ -14,6 +14,7 @@ import pytest
 import torch
 from helpers import torch_macs
 from torch import nn
+from torch.testing import assert_close
 
 import widgets
 from widgets.exercises import (
@@ -173,6 +174,13 @@ def test_prediction_asks_first_then_reveals_and_remembers_the_first_guess() -> N
     assert doubling.predict("four").status == "invalid"
 
 
+def test_a_prediction_of_a_computed_value_says_computed() -> None:
+    count = Prediction("How many?", measured=4.0, explanation=".", source="computed")
+    assert "see the computed value" in count.predict(None).message
+    assert count.predict(4).message.startswith("You predicted 4; computed: 4.")
+    assert "measured" not in count.predict(3).message
+
+
 # --- every exercise of labs 1-5 ---------------------------------------------------------------
 
 LAB_MODULES = [lab01, lab02, lab03, lab04, lab05]
@@ -231,15 +239,17 @@ def test_lab01_sigmoid_slope_is_the_autograd_maximum() -> None:
 
 
 def test_lab01_zero_gradient_matches_autograd() -> None:
-    x = -torch.logspace(-3, 1, 200, requires_grad=True)  # -0.001 ... -10
+    x = torch.linspace(-10, -5, 200, requires_grad=True)  # a whole range of inputs
     flat = []
     for name in lab01.zero_gradient.choices:
         (slope,) = torch.autograd.grad(widgets.get_activation(name).torch_module()(x).sum(), x)
         if (slope == 0).all():
             flat.append(name)
-    assert flat == ["relu"]
-    assert lab01.zero_gradient.check("ReLU").correct
+    assert flat == ["hardswish"]
+    assert "relu" not in lab01.zero_gradient.choices  # the prompt names ReLU as the example
+    assert lab01.zero_gradient.check("Hardswish").correct
     assert "negative_slope" in lab01.zero_gradient.check("leaky_relu").message
+    assert "never exactly 0" in lab01.zero_gradient.check("gelu").message
 
 
 def test_lab01_dying_relu_answers_come_from_the_experiment() -> None:
@@ -254,7 +264,7 @@ def test_lab01_dying_relu_answers_come_from_the_experiment() -> None:
     measured = widgets.dying_relu(learning_rate=0.3).dead_units
     assert prediction.measured == measured > 0
     assert prediction.predict(None).status == "unanswered"
-    assert prediction.predict(0).message.startswith(f"You predicted 0 units; measured: {measured}")
+    assert prediction.predict(0).message.startswith(f"You predicted 0 units; computed: {measured}")
 
 
 def test_lab03_attention_params_count_like_torch() -> None:
@@ -360,3 +370,69 @@ def test_lab02_separable_saving_is_measured_with_torch() -> None:
     assert prediction.measured == pytest.approx(standard / (depthwise + pointwise))
     assert prediction.predict(2).status == "revealed"
     assert prediction.predict(9).correct  # within 10%: k^2 is the limit for many channels
+
+
+def test_lab02_activations_are_the_outputs_of_the_torch_layer() -> None:
+    layer = nn.Linear(784, 256)
+    outputs = layer(torch.zeros(32, 784))
+    exercise = lab02.layer_activations
+    assert exercise.check(outputs.numel()).correct
+    assert "parameters" in exercise.check(_parameter_count(layer)).message
+    assert "weights" in exercise.check(layer.weight.numel()).message
+    assert "one image" in exercise.check(256).message
+    assert "input" in exercise.check(32 * 784).message
+
+
+def test_lab02_conv1d_macs_count_like_torch() -> None:
+    shape = (8, 16, 100)
+    conv = nn.Conv1d(16, 32, kernel_size=5, padding=2, device="meta")
+    macs = _meta_macs(conv, shape)
+    exercise = lab02.conv1d_macs
+    assert exercise.check(macs).correct
+    assert "FLOP" in exercise.check(2 * macs).message
+    square = _meta_macs(_conv(16, 32, 5, padding=2), (8, 16, 100, 1))  # 5 x 5, output width 1
+    assert "not 5 x 5" in exercise.check(square).message
+    assert "one sequence" in exercise.check(_meta_macs(conv, (1, 16, 100))).message
+    unpadded = nn.Conv1d(16, 32, kernel_size=5, device="meta")
+    assert "Padding 2" in exercise.check(_meta_macs(unpadded, shape)).message
+
+
+def _receptive_field_of_torch_stack(layers: int, stride: int) -> int:
+    """Width of the input pixels with a nonzero gradient of the middle output of a real stack
+    of 3-tap Conv1d layers (weights 1: no path cancels)."""
+    size = 2 * 2 ** (layers + 1) + 1
+    stack = nn.Sequential(*[nn.Conv1d(1, 1, 3, stride=stride, bias=False) for _ in range(layers)])
+    for layer in stack:
+        nn.init.ones_(layer.weight)
+    x = torch.ones(1, 1, size, requires_grad=True)
+    output = stack(x)
+    output[0, 0, output.shape[-1] // 2].backward()
+    seen = x.grad[0, 0].nonzero()
+    return int(seen.max() - seen.min() + 1)
+
+
+def test_lab02_layers_to_see_the_image_as_real_conv_stacks_see() -> None:
+    fields = {layers: _receptive_field_of_torch_stack(layers, stride=2) for layers in (6, 7)}
+    assert fields[6] < 224 <= fields[7]
+    exercise = lab02.layers_to_see_image
+    assert exercise.check(7).correct
+    assert "stride 1" in exercise.check(112).message  # 112 * 2 + 1 = 225 >= 224 > 223
+    assert "already sees 3 pixels" in exercise.check(8).message
+
+
+def test_lab02_normalization_answers_count_like_torch() -> None:
+    shape = (16, 32, 28, 28)
+    x = torch.randn(shape)
+    group_norm = nn.GroupNorm(8, 32)
+    y = group_norm(x).reshape(16, 8, -1)  # each row of the last axis: the numbers of one mean
+    assert_close(y.mean(-1), torch.zeros(16, 8), atol=1e-5, rtol=0)
+    exercise = lab02.group_norm_mean
+    assert exercise.check(y.shape[-1]).correct
+    assert "batch norm" in exercise.check(16 * 28 * 28).message
+    assert "instance norm" in exercise.check(28 * 28).message
+    assert "how many means" in exercise.check(16 * 8).message
+
+    layer_norm = nn.LayerNorm([32, 28, 28])
+    assert lab02.layer_norm_params.check(_parameter_count(layer_norm)).correct
+    one_group = _parameter_count(nn.GroupNorm(1, 32))
+    assert "GroupNorm(1, 32)" in lab02.layer_norm_params.check(one_group).message

@@ -36,6 +36,8 @@ TORCH_MODULES = {
     "adaptive_avgpool2d": nn.AdaptiveAvgPool2d,
     "adaptive_maxpool2d": nn.AdaptiveMaxPool2d,
     "batchnorm2d": nn.BatchNorm2d,
+    "instancenorm2d": nn.InstanceNorm2d,
+    "groupnorm": nn.GroupNorm,
     "layernorm": nn.LayerNorm,
     "embedding": nn.Embedding,
 }
@@ -100,6 +102,11 @@ CASES = [
     ("linear", dict(in_features=16, out_features=4), (16,)),
     ("conv1d", dict(in_channels=4, out_channels=6, kernel_size=5, stride=2, padding=1), (3, 4, 30)),
     ("conv1d", dict(in_channels=4, out_channels=8, kernel_size=4, padding="same"), (4, 9)),
+    (
+        "conv1d",
+        dict(in_channels=6, out_channels=9, kernel_size=3, dilation=2, groups=3, bias=False),
+        (2, 6, 17),
+    ),
     ("conv2d", dict(in_channels=64, out_channels=128, kernel_size=3, padding=1), (1, 64, 56, 56)),
     (
         "conv2d",
@@ -160,6 +167,11 @@ CASES = [
     ("adaptive_maxpool2d", dict(output_size=(5, 2)), (1, 3, 13, 4)),
     ("batchnorm2d", dict(num_features=64), (2, 64, 8, 8)),
     ("batchnorm2d", dict(num_features=3, affine=False), (2, 3, 4, 4)),
+    ("instancenorm2d", dict(num_features=16), (2, 16, 8, 8)),
+    ("instancenorm2d", dict(num_features=3, affine=True), (3, 5, 4)),
+    ("groupnorm", dict(num_groups=4, num_channels=16), (2, 16, 8, 8)),
+    ("groupnorm", dict(num_groups=3, num_channels=6, affine=False), (2, 6, 5)),
+    ("layernorm", dict(normalized_shape=(16, 8, 8)), (2, 16, 8, 8)),
     ("layernorm", dict(normalized_shape=768), (2, 16, 768)),
     ("layernorm", dict(normalized_shape=(4, 5), bias=False), (3, 4, 5)),
     ("layernorm", dict(normalized_shape=[5], elementwise_affine=False), (3, 4, 5)),
@@ -372,6 +384,9 @@ VALUE_ERRORS = [
     ("batchnorm2d", dict(num_features=3), IMAGE, "num_features is 3 but input_shape"),
     ("batchnorm2d", dict(num_features=4), (4, 8, 8), "input_shape must have 4 dimensions"),
     ("layernorm", dict(normalized_shape=(1, 2, 8)), TOKENS, "normalized_shape .* must match"),
+    ("instancenorm2d", dict(num_features=3), IMAGE, "num_features is 3 but input_shape"),
+    ("groupnorm", dict(num_groups=3, num_channels=4), IMAGE, r"num_channels \(4\) must be divi"),
+    ("groupnorm", dict(num_groups=2, num_channels=8), IMAGE, "num_channels is 8 but input_shape"),
     ("layernorm", dict(normalized_shape=0), TOKENS, r"normalized_shape\[0\] must be a positive"),
     ("embedding", dict(num_embeddings=0, embedding_dim=4), (2, 3), "num_embeddings must be a"),
 ]

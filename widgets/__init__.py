@@ -22,6 +22,12 @@ _EXPORTS: dict[str, str] = {
     "LAYER_FORMULAS": "widgets.core.layers",
     "LayerCost": "widgets.core.layers",
     "layer_cost": "widgets.core.layers",
+    "receptive_field": "widgets.core.receptive_field",
+    "receptive_field_size": "widgets.core.receptive_field",
+    "layers_to_see_all": "widgets.core.receptive_field",
+    "NORMALIZATIONS": "widgets.core.normalization",
+    "normalization": "widgets.core.normalization",
+    "normalize": "widgets.core.normalization",
     # model profiler (labs 2, 4, 5)
     "Profile": "widgets.core.profiler",
     "LayerRow": "widgets.core.profiler",
@@ -51,6 +57,8 @@ _EXPORTS: dict[str, str] = {
     # explorers
     "ActivationExplorer": "widgets.ui.activation",
     "LayerExplorer": "widgets.ui.layer",
+    "ReceptiveFieldExplorer": "widgets.ui.receptive_field",
+    "NormalizationExplorer": "widgets.ui.normalization",
     "AttentionExplorer": "widgets.ui.attention",
     "MemoryExplorer": "widgets.ui.memory",
     "LatencyExplorer": "widgets.ui.latency",

@@ -23,6 +23,8 @@ LAB_CHECKS: dict[str, list[Check]] = {
     "02_layers_params_macs.ipynb": [
         Check("padding", Press("Home")),  # the slider steps left padding too large for pooling
         Check("layer", Pick("max pool")),
+        Check("layers L", Press("Home"), explorer=1),  # the receptive field explorer
+        Check("normalization", Pick("batch norm"), shows="nn.BatchNorm2d", explorer=3),
     ],
     "03_transformers_attention.ipynb": [Check("bits", Pick("8 bit"))],
     "04_efficiency_metrics.ipynb": [

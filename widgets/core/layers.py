@@ -554,6 +554,65 @@ def batchnorm2d(*, input_shape: Sequence[int], num_features: int, affine: bool =
     )
 
 
+@register("instancenorm2d")
+def instancenorm2d(
+    *,
+    input_shape: Sequence[int],
+    num_features: int,
+    affine: bool = False,
+    track_running_stats: bool = False,
+) -> LayerCost:
+    """nn.InstanceNorm2d on (N, C, H, W) or (C, H, W): 0 MACs (torch counts none).
+
+    Params: none by default (torch's affine=False); a scale and a shift per channel if affine.
+    Running statistics, if tracked, are buffers, not params.
+    """
+    _, (channels, *_) = _split_input(input_shape, 3)
+    num_features = check_int("num_features", num_features)
+    _check_bool("affine", affine)
+    _check_bool("track_running_stats", track_running_stats)
+    _check_input_size("num_features", num_features, input_shape, channels, "channels")
+    params = 2 * num_features if affine else 0
+    return LayerCost(
+        kind="instancenorm2d",
+        params=params,
+        macs=0,
+        output_shape=tuple(input_shape),
+        params_formula=_formula("2 * C", params, C=num_features) if affine else "0 (affine=False)",
+        macs_formula="0 (per element: subtract the mean, divide by the std)",
+    )
+
+
+@register("groupnorm")
+def groupnorm(
+    *, input_shape: Sequence[int], num_groups: int, num_channels: int, affine: bool = True
+) -> LayerCost:
+    """nn.GroupNorm on (N, C, *): 0 MACs (torch counts none); a few ops per element.
+
+    Params: a scale and a shift per channel if affine (not per group).
+    """
+    shape = check_shape("input_shape", input_shape)
+    num_groups = check_int("num_groups", num_groups)
+    num_channels = check_int("num_channels", num_channels)
+    _check_bool("affine", affine)
+    if len(shape) < 2:
+        raise ValueError(f"input_shape must be (N, C, *), got {shape}")
+    _check_input_size("num_channels", num_channels, shape, shape[1], "channels")
+    if num_channels % num_groups:
+        raise ValueError(
+            f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
+        )
+    params = 2 * num_channels if affine else 0
+    return LayerCost(
+        kind="groupnorm",
+        params=params,
+        macs=0,
+        output_shape=shape,
+        params_formula=_formula("2 * C", params, C=num_channels) if affine else "0 (affine=False)",
+        macs_formula="0 (per element: subtract the mean, divide by the std, scale and shift)",
+    )
+
+
 @register("layernorm")
 def layernorm(
     *,

@@ -312,6 +312,7 @@ class Prediction:
     explanation: str  # why the measured value is what it is
     unit: str = ""
     tolerance: float = 0.1
+    source: str = "measured"  # what the value is: "measured" only if timed, else "computed"
     solution: Sequence[str] = ()
     first_guess: float | None = field(default=None, init=False)
     record: Record = field(default_factory=Record, init=False, repr=False, compare=False)
@@ -323,7 +324,7 @@ class Prediction:
             return Feedback(
                 "unanswered",
                 f"Make a prediction first: {self.question} "
-                "Then run this cell again to see the measured value.",
+                f"Then run this cell again to see the {self.source} value.",
             )
         given = _read_number(guess)
         if isinstance(given, Feedback):
@@ -336,7 +337,7 @@ class Prediction:
             verdict = "Close!"
         else:
             verdict = f"{'Higher' if self.measured > given else 'Lower'} than your prediction."
-        message = f"You predicted {_format(given, self.unit)}; measured: {measured}. {verdict}"
+        message = f"You predicted {_format(given, self.unit)}; {self.source}: {measured}. {verdict}"
         if given != self.first_guess:
             message += f" (Your first prediction was {_format(self.first_guess, self.unit)}.)"
         message += f" {self.explanation}"
@@ -350,7 +351,9 @@ class Prediction:
         self.record.reveal()
         steps = f"\n{_steps(self.solution)}" if self.solution else ""
         measured = _format(self.measured, self.unit)
-        return Feedback("revealed", f"The value: {measured}. {self.explanation}{steps}")
+        return Feedback(
+            "revealed", f"The {self.source} value: {measured}. {self.explanation}{steps}"
+        )
 
     def forget(self) -> None:
         """Forget the first guess and any reveal: the next guess counts as the first."""

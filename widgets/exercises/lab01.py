@@ -85,39 +85,42 @@ sigmoid_max_slope = Exercise(
     ],
 )
 
-# candidate name -> hint when chosen although f'(x) is not exactly 0 for every x < 0
+# candidate name -> hint when chosen although f'(x) is nowhere 0 over a whole range of inputs
 _NONZERO_SLOPE_HINTS = {
-    "leaky_relu": "Leaky ReLU keeps the slope negative_slope (0.01) for x < 0.",
-    "gelu": "GELU's slope is negative below x = -0.75 and fades for x << 0, but is not 0.",
+    "leaky_relu": "Leaky ReLU keeps the slope negative_slope (0.01 by default) for x < 0.",
+    "gelu": "GELU's slope fades for x << 0 (and is negative on the way), but is never exactly 0.",
     "elu": "ELU's slope for x < 0 is α e^x: small for x << 0, never exactly 0.",
     "silu": "SiLU's slope gets tiny for x << 0, but is not exactly 0.",
 }
-_CANDIDATES = ("relu", *_NONZERO_SLOPE_HINTS)
-_negative_x = _x[_x < 0]
-(_flat_for_negative_x,) = (
-    name for name in _CANDIDATES if (get_activation(name).derivative(_negative_x) == 0).all()
+_CANDIDATES = ("leaky_relu", "gelu", "elu", "silu", "hardswish")
+_far_left = _x[_x <= -5]  # a whole range of inputs: every x from -10 to -5
+(_can_die,) = (
+    name for name in _CANDIDATES if (get_activation(name).derivative(_far_left) == 0).all()
 )
 
-_slope_at_minus_3 = {
-    name: get_activation(name).derivative(torch.tensor(-3.0)).item() for name in _CANDIDATES
+_slope_at_minus_6 = {
+    name: get_activation(name).derivative(torch.tensor(-6.0)).item() for name in _CANDIDATES
 }
 
 zero_gradient = Exercise(
     question=(
-        "Which of these activations has a derivative of exactly 0 for every negative input: "
-        + ", ".join(repr(name) for name in _CANDIDATES)
-        + "?"
+        "ReLU units can die because f'(x) = 0 for every x < 0. Which of these activations also "
+        "has a derivative of exactly 0 over a whole range of inputs, so that its units can die "
+        "too: " + ", ".join(repr(name) for name in _CANDIDATES) + "?"
     ),
-    answer=_flat_for_negative_x,
-    hint="Plot the derivatives (dashed) in the explorer and look left of x = 0.",
+    answer=_can_die,
+    hint=(
+        "Select the candidates in the explorer, show the derivatives (dashed) and widen x range "
+        "to the left: which dashed line lies exactly on 0 over a whole interval?"
+    ),
     mistakes=[Mistake(name, hint) for name, hint in _NONZERO_SLOPE_HINTS.items()],
     choices=_CANDIDATES,
     solution=[
-        "The slopes at x = -3: "
-        + ", ".join(f"f'(-3) = {slope:.3g} for {name}" for name, slope in _slope_at_minus_3.items())
+        "The slopes at x = -6: "
+        + ", ".join(f"f'(-6) = {slope:.3g} for {name}" for name, slope in _slope_at_minus_6.items())
         + ".",
-        f"On every x from -10 to -0.001 (steps of 0.001) only {_flat_for_negative_x}'s slope is "
-        "exactly 0 at every point; the others' slopes can be small there, but not 0.",
+        f"On every x from -10 to -5 (steps of 0.001) only {_can_die}'s slope is exactly 0 at "
+        "every point; the others' slopes can be small there, but not 0.",
     ],
 )
 
@@ -144,6 +147,7 @@ dead_after_large_step = Prediction(
         "bring it back."
     ),
     unit="units",
+    source="computed",
     solution=[
         f"widgets.dying_relu(learning_rate={LARGE_LEARNING_RATE}) takes one SGD step on the "
         f"layer and counts the units whose pre-activation is <= 0 for every input: "

@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from widgets.core.layers import LayerCost, layer_cost
+from widgets.core.normalization import normalization
+from widgets.core.receptive_field import layers_to_see_all
 
 from . import Exercise, Mistake, Prediction, flops_for_macs, lab_progress
 
 progress = lab_progress(__name__)  # lab02.progress(): this lab's exercises and their status
 
 INPUT_SHAPE = (1, 64, 56, 56)  # a ResNet stage-1 feature map: 64 channels of 56 x 56
+
+# --- terminology: parameters (weights, "synapses") vs activations ("neurons", features) -------
+
+IMAGES, PIXELS, HIDDEN = 32, 784, 256  # a batch of 32 flattened 28 x 28 images
+
+
+def _hidden_layer(batch: int = IMAGES, bias: bool = True) -> LayerCost:
+    return layer_cost(
+        "linear", input_shape=(batch, PIXELS), in_features=PIXELS, out_features=HIDDEN, bias=bias
+    )
+
+
+layer_activations = Exercise(
+    question=(
+        f"A batch of {IMAGES} flattened 28 x 28 images (shape ({IMAGES}, {PIXELS})) goes through "
+        f"nn.Linear({PIXELS}, {HIDDEN}). How many activations (output features, the whole "
+        "batch's) does the layer produce?"
+    ),
+    answer=_hidden_layer().output_elements,
+    hint="Activations are the layer's outputs: one number per output feature per image.",
+    mistakes=[
+        Mistake(
+            _hidden_layer().params,
+            "That is the parameters (weights and biases), stored once whatever the batch. "
+            "Count the outputs.",
+        ),
+        Mistake(_hidden_layer(bias=False).params, "That is the weights. Count the outputs."),
+        Mistake(
+            _hidden_layer(batch=1).output_elements, f"That is for one image; there are {IMAGES}."
+        ),
+        Mistake(IMAGES * PIXELS, "That is the input activations; count the layer's outputs."),
+    ],
+    unit="activations",
+    tolerance=0,
+)
 
 
 def _conv(**hyper_params: Any) -> LayerCost:
@@ -123,6 +161,140 @@ dilated_macs = _conv_macs(
     ],
 )
 
+# --- conv1d: a kernel along one axis ------------------------------------------------------
+
+SEQUENCES = (8, 16, 100)  # a batch of 8 sequences of 16 channels x 100 time steps
+
+
+def _conv1d(**hyper_params: Any) -> LayerCost:
+    """nn.Conv1d(16, 32, kernel_size=5, padding=2) on SEQUENCES unless hyper_params say otherwise."""
+    arguments = dict(
+        input_shape=SEQUENCES, in_channels=16, out_channels=32, kernel_size=5, padding=2
+    )
+    return layer_cost("conv1d", **(arguments | hyper_params))
+
+
+_sequence_conv = _conv1d()
+
+conv1d_macs = Exercise(
+    question=(
+        f"nn.Conv1d(16, 32, kernel_size=5, padding=2) runs on an input of shape {SEQUENCES} "
+        "(8 sequences, 16 channels, 100 steps). How many MACs does it take?"
+    ),
+    answer=_sequence_conv.macs,
+    hint=(
+        "As for conv2d, with one spatial axis: N x C_out x L_out x C_in x k. Padding 2 keeps the "
+        "length at 100."
+    ),
+    mistakes=[
+        flops_for_macs(_sequence_conv.macs),
+        Mistake(
+            _sequence_conv.macs * 5,
+            "A Conv1d kernel is 5 taps long along one axis, not 5 x 5: C_in x k weights per output.",
+        ),
+        Mistake(_conv1d(input_shape=(1, 16, 100)).macs, "That is for one sequence; there are 8."),
+        Mistake(_conv1d(padding=0).macs, "Padding 2 keeps the output length at 100."),
+        Mistake(
+            _sequence_conv.macs + _sequence_conv.output_elements,
+            "Bias adds are not MACs (torch's convention): count the multiply-accumulates only.",
+        ),
+    ],
+    unit="MACs",
+    tolerance=0,
+)
+
+# --- receptive field: downsampling sees a large image with few layers ----------------------
+
+IMAGE_WIDTH = 224
+
+layers_to_see_image = Exercise(
+    question=(
+        f"A network of 3 x 3 convolutions, every one with stride 2, looks at a {IMAGE_WIDTH} x "
+        f"{IMAGE_WIDTH} image. How many layers does it take before one output's receptive field "
+        "is at least as wide as the image?"
+    ),
+    answer=layers_to_see_all(IMAGE_WIDTH, kernel_size=3, stride=2),
+    hint=(
+        "Each layer adds (k - 1) x (the input pixels between two of its input positions); with "
+        "stride 2 everywhere, that step doubles from one layer to the next. The explorer shows "
+        "the receptive field for up to 12 layers."
+    ),
+    mistakes=[
+        Mistake(
+            layers_to_see_all(IMAGE_WIDTH, kernel_size=3),
+            "That is at stride 1 (L (k - 1) + 1 pixels): with stride 2 the field grows much faster.",
+        ),
+        Mistake(
+            math.ceil(math.log2(IMAGE_WIDTH)),
+            "The field does not start at 1 and double: the first layer already sees 3 pixels, "
+            "and layer l adds 2 x 2^(l-1).",
+        ),
+    ],
+    unit="layers",
+    tolerance=0,
+)
+
+# --- normalization: which numbers share a mean ---------------------------------------------
+
+NORM_INPUT = (16, 32, 28, 28)  # N, C, H, W
+NORM_GROUPS = 8
+
+
+def _numbers_per_mean(kind: str, groups: int = 1) -> int:
+    return normalization(kind, NORM_INPUT, groups).elements_per_statistic
+
+
+_group_norm = normalization("group", NORM_INPUT, NORM_GROUPS)
+
+group_norm_mean = Exercise(
+    question=(
+        f"nn.GroupNorm(num_groups={NORM_GROUPS}, num_channels=32) normalizes an input of shape "
+        f"{NORM_INPUT}. Over how many numbers is each mean taken?"
+    ),
+    answer=_group_norm.elements_per_statistic,
+    hint="One mean per sample and group: the group's C/G channels, each with H x W positions.",
+    mistakes=[
+        Mistake(
+            _numbers_per_mean("batch"), "That is batch norm's: group norm never mixes samples."
+        ),
+        Mistake(_numbers_per_mean("layer"), "That is layer norm's: a group holds C/G channels."),
+        Mistake(
+            _numbers_per_mean("instance"), "That is instance norm's: a group holds C/G channels."
+        ),
+        Mistake(_group_norm.statistics, "That is how many means are computed, not their size."),
+        Mistake(
+            NORM_GROUPS * NORM_INPUT[2] * NORM_INPUT[3],
+            f"{NORM_GROUPS} is the number of groups; each group holds C/G channels.",
+        ),
+    ],
+    unit="numbers",
+    tolerance=0,
+)
+
+_layer_norm = normalization("layer", NORM_INPUT)
+
+layer_norm_params = Exercise(
+    question=(
+        "How many parameters has nn.LayerNorm([32, 28, 28]), the layer norm of the same input? "
+        "(nn.GroupNorm(1, 32) averages over the same numbers.)"
+    ),
+    answer=_layer_norm.cost.params,
+    hint=(
+        "torch's LayerNorm learns a scale and a shift for every element of normalized_shape; "
+        "GroupNorm learns them per channel."
+    ),
+    mistakes=[
+        Mistake(
+            normalization("group", NORM_INPUT, 1).cost.params,
+            "That is GroupNorm(1, 32)'s: one scale and shift per channel. LayerNorm has them for "
+            "every element of normalized_shape.",
+        ),
+        Mistake(_layer_norm.cost.params // 2, "That is the scales only: add a shift for each."),
+    ],
+    unit="parameters",
+    tolerance=0,
+)
+
 # --- grouped convolution ------------------------------------------------------------------
 
 GROUPS = 4
@@ -200,6 +372,7 @@ separable_saving = Prediction(
         "for many channels."
     ),
     unit="times",
+    source="computed",
     solution=[
         f"standard 3 x 3: {_standard.macs_formula}",
         f"depthwise 3 x 3: {_depthwise.macs_formula}",
