@@ -28,6 +28,11 @@ _EXPORTS: dict[str, str] = {
     "profile": "widgets.core.profiler",
     "meta_model": "widgets.core.profiler",
     "meta_profile": "widgets.core.profiler",
+    # popular CNNs side by side (lab 5)
+    "POPULAR_CNNS": "widgets.core.popular_cnns",
+    "popular_cnn_table": "widgets.core.popular_cnns",
+    "measure_cnn_latency": "widgets.core.popular_cnns",
+    "original_alexnet": "widgets.core.popular_cnns",
     # transformer cost (lab 3)
     "TransformerCost": "widgets.core.transformer",
     "transformer_cost": "widgets.core.transformer",
