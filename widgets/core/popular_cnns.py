@@ -72,8 +72,8 @@ class PopularCNN:
 
 POPULAR_CNNS: dict[str, PopularCNN] = {
     "alexnet": PopularCNN(
-        "AlexNet (torchvision)", "alexnet", 61e6, 724e6,
-        "the lecture: 61 M params; 724 M MACs for the original two-GPU network",
+        "AlexNet (torchvision)", "alexnet", 61e6, None,
+        "the lecture: 61 M params (its 724 M MACs are the original network's: next row)",
     ),
     "alexnet_2012": PopularCNN(
         "AlexNet (original, 2 GPUs)", original_alexnet, 61e6, 724e6,

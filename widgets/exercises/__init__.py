@@ -209,6 +209,7 @@ class Prediction:
     explanation: str  # why the measured value is what it is
     unit: str = ""
     tolerance: float = 0.1
+    source: str = "measured"  # how the value revealed was obtained: "measured" (timed) or "computed"
     first_guess: float | None = field(default=None, init=False)
 
     def predict(self, guess: Any) -> Feedback:
@@ -217,7 +218,7 @@ class Prediction:
             return Feedback(
                 "unanswered",
                 f"Make a prediction first: {self.question} "
-                "Then run this cell again to see the measured value.",
+                f"Then run this cell again to see the {self.source} value.",
             )
         given = _read_number(guess)
         if isinstance(given, Feedback):
@@ -230,7 +231,7 @@ class Prediction:
             verdict = "Close!"
         else:
             verdict = f"{'Higher' if self.measured > given else 'Lower'} than your prediction."
-        message = f"You predicted {_format(given, self.unit)}; measured: {measured}. {verdict}"
+        message = f"You predicted {_format(given, self.unit)}; {self.source}: {measured}. {verdict}"
         if given != self.first_guess:
             message += f" (Your first prediction was {_format(self.first_guess, self.unit)}.)"
         return Feedback("correct" if close else "revealed", f"{message} {self.explanation}")

@@ -149,4 +149,5 @@ double_tokens = Prediction(
         "between 2 and 4; the longer the sequence, the closer to 4."
     ),
     unit="times",
+    source="computed",  # by widgets.core: nothing is timed
 )

@@ -146,6 +146,7 @@ batch_intensity_gain = Prediction(
         "layer to the right on the roofline, from memory-bound toward compute-bound."
     ),
     unit="x",
+    source="computed",  # by widgets.core: nothing is timed
 )
 
 # --- energy: memory access vs arithmetic ----------------------------------------------------
@@ -187,4 +188,5 @@ memory_energy_share = Prediction(
         "on chip (SRAM) and using fewer bits are the big levers."
     ),
     unit="%",
+    source="computed",  # by widgets.core: nothing is timed
 )
