@@ -201,3 +201,24 @@ def test_lab05_alexnet_conv2_macs_by_hand() -> None:
     # the same layer of the network the table profiles
     prof = widgets.meta_profile(widgets.original_alexnet, (1, 3, 227, 227))
     assert next(row.macs for row in prof.layers if row.name == "3") == macs
+
+
+def test_lab04_a_request_waits_for_its_whole_batch() -> None:
+    assert lab04.request_latency_ms.check(40).correct
+    assert "1 / throughput" in _hint_for(lab04.request_latency_ms, 40 / 32)
+
+
+def test_lab04_tops_count_two_operations_per_mac() -> None:
+    assert lab04.peak_int8_macs.check(2e12).correct
+    assert "two" in _hint_for(lab04.peak_int8_macs, 4e12)
+    assert "10^12" in _hint_for(lab04.peak_int8_macs, 2e9)
+
+
+def test_lab04_fused_conv_bn_relu_by_hand() -> None:
+    channels, side = 64, 56
+    activation = channels * side * side
+    fused = 4 * (activation + channels * channels * 9 + 2 * channels + activation)
+    # unfused: conv in + out, batch norm in + out, ReLU in + out, and the same parameters
+    unfused = fused + 4 * 4 * activation
+    assert lab04.fused_dram_mib.check(fused / 2**20).correct
+    assert "unfused" in _hint_for(lab04.fused_dram_mib, unfused / 2**20)

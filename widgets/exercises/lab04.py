@@ -68,6 +68,26 @@ served_throughput = Exercise(
     unit="images/s",
 )
 
+_served = summarize([SERVED_LATENCY_S], SERVED_LATENCY_S, batch=SERVED_BATCH)
+
+request_latency_ms = Exercise(
+    question=(
+        f"The same server: batches of {SERVED_BATCH} images, {SERVED_LATENCY_S * 1e3:g} ms per "
+        "batch. Once its batch starts, how many milliseconds does one image wait for its answer?"
+    ),
+    answer=_served.median_s * 1e3,
+    hint="The answers of a batch come out together, when the whole batch is done.",
+    mistakes=[
+        Mistake(
+            _served.seconds_per_sample * 1e3,
+            "That is the batch's time divided by its images, 1 / throughput: no image gets its "
+            "answer that early. Each waits for the whole batch.",
+        ),
+        Mistake(_served.median_s, "That is in seconds; give milliseconds."),
+    ],
+    unit="ms",
+)
+
 # --- FLOPs vs FLOP/s ----------------------------------------------------------------------
 
 RESNET_LATENCY_S = 0.050
@@ -189,4 +209,74 @@ memory_energy_share = Prediction(
     ),
     unit="%",
     source="computed",  # by widgets.core: nothing is timed
+)
+
+# --- OPS: operations per second -----------------------------------------------------------
+
+RATED_TOPS = 4  # an int8 accelerator's rating, tera operations per second
+
+peak_int8_macs = Exercise(
+    question=(
+        f"An accelerator is rated at {RATED_TOPS} TOPS for int8 (tera operations per second, a "
+        "multiply and an add each count as one operation). How many int8 multiply-accumulates "
+        "can it do per second, at best?"
+    ),
+    answer=RATED_TOPS * 1e12 / 2,
+    hint="TOPS, like FLOPS, counts operations per second, and one MAC is two operations.",
+    mistakes=[
+        Mistake(RATED_TOPS * 1e12, "That counts one MAC as one operation: a MAC is two."),
+        Mistake(RATED_TOPS * 1e12 * 2, "A MAC is two operations: divide by 2, not multiply."),
+        Mistake(RATED_TOPS * 1e9 / 2, "Tera is 10^12, not 10^9 (giga)."),
+    ],
+    unit="MACs/s",
+)
+
+# --- fused layers: conv + batch norm + ReLU, one DRAM round trip ---------------------------
+
+FUSED_CHANNELS, FUSED_SIDE = 64, 56
+
+
+def _conv_bn_relu() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(FUSED_CHANNELS, FUSED_CHANNELS, 3, padding=1, bias=False),
+        nn.BatchNorm2d(FUSED_CHANNELS),
+        nn.ReLU(),
+    )
+
+
+_block = meta_profile(_conv_bn_relu, (1, FUSED_CHANNELS, FUSED_SIDE, FUSED_SIDE))
+_unfused = estimate_energy(_block, memory="dram")
+_fused = estimate_energy(_block, memory="dram", fused=True)
+_MIB = 2**20
+
+
+def _dram_mib(estimate) -> float:
+    return sum(layer.bytes_moved for layer in estimate.layers) / _MIB
+
+
+fused_dram_mib = Exercise(
+    question=(
+        f"Conv2d({FUSED_CHANNELS}, {FUSED_CHANNELS}, 3, padding=1, bias=False), then "
+        f"BatchNorm2d({FUSED_CHANNELS}) and ReLU, on a 1 x {FUSED_CHANNELS} x {FUSED_SIDE} x "
+        f"{FUSED_SIDE} fp32 input. Fused into one kernel, the conv reads its input and weights "
+        "from DRAM, the batch norm reads its parameters, and only the ReLU's output is written "
+        "back. How many MiB move to or from DRAM?"
+    ),
+    answer=_dram_mib(_fused),
+    hint=(
+        "Count 4 bytes per number: the input, the conv's weights (C x C x 3 x 3), the batch "
+        "norm's scale and shift (2 x C), and one output; nothing in between."
+    ),
+    mistakes=[
+        Mistake(
+            _dram_mib(_unfused),
+            "That is unfused: each layer reads its input from DRAM and writes its output back.",
+        ),
+        Mistake(_dram_mib(_fused) / 4, "That counts numbers, not bytes: fp32 takes 4 bytes."),
+        Mistake(
+            _dram_mib(_fused) - _block.layers[0].weight_bytes / _MIB,
+            "The conv also reads its weights from DRAM.",
+        ),
+    ],
+    unit="MiB",
 )
