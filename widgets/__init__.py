@@ -35,6 +35,11 @@ _EXPORTS: dict[str, str] = {
     "original_alexnet": "widgets.core.popular_cnns",
     # transformer cost (lab 3)
     "TransformerCost": "widgets.core.transformer",
+    "build_vocabulary": "widgets.core.tokens",
+    "text_to_vectors": "widgets.core.tokens",
+    "sinusoidal_positional_encoding": "widgets.core.tokens",
+    "causal_mask": "widgets.core.tokens",
+    "attention_weights": "widgets.core.tokens",
     "transformer_cost": "widgets.core.transformer",
     # sizes and units (lab 5)
     "BIT_WIDTHS": "widgets.core.units",
@@ -57,6 +62,8 @@ _EXPORTS: dict[str, str] = {
     "ActivationExplorer": "widgets.ui.activation",
     "LayerExplorer": "widgets.ui.layer",
     "AttentionExplorer": "widgets.ui.attention",
+    "AttentionWeightsExplorer": "widgets.ui.attention_weights",
+    "PositionalEncodingExplorer": "widgets.ui.positional_encoding",
     "MemoryExplorer": "widgets.ui.memory",
     "LatencyExplorer": "widgets.ui.latency",
     "EnergyExplorer": "widgets.ui.energy",
