@@ -198,7 +198,7 @@ _mobilenet_energy = estimate_energy(_mobilenet_v2, memory="dram")
 memory_energy_share = Prediction(
     question=(
         "MobileNetV2 in fp32, with every weight and activation read from (or written to) DRAM "
-        "once per inference: what percentage of the energy of one inference goes to memory "
+        "once per inference, each layer on its own (no fused layers): what percentage of the energy of one inference goes to memory "
         "traffic rather than to arithmetic?"
     ),
     measured=100 * _mobilenet_energy.memory_pj / _mobilenet_energy.total_pj,
