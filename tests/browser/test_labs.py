@@ -24,7 +24,11 @@ LAB_CHECKS: dict[str, list[Check]] = {
         Check("padding", Press("Home")),  # the slider steps left padding too large for pooling
         Check("layer", Pick("max pool")),
     ],
-    "03_transformers_attention.ipynb": [Check("bits", Pick("8 bit"))],
+    "03_transformers_attention.ipynb": [
+        Check("d_model", Press("End")),  # PositionalEncodingExplorer
+        Check("self-attention", Pick("encoder: no mask"), explorer=1),  # AttentionWeightsExplorer
+        Check("bits", Pick("8 bit"), explorer=2),  # AttentionExplorer
+    ],
     "04_efficiency_metrics.ipynb": [
         Check("model", Pick("mobilenet_v2"), explorer=1),
         Check("bit width", Pick("8 bit"), explorer=1),
