@@ -37,6 +37,9 @@ CASES = [  # (explorer, control moved); the others keep their defaults
     ("EnergyExplorer", "workload"),
     ("RooflineExplorer", "model"),
     ("RooflineExplorer", "batch"),
+    ("AttentionWeightsExplorer", "causal"),
+    ("AttentionWeightsExplorer", "sentence"),  # new tick labels: redraws the heat map's axes
+    ("PositionalEncodingExplorer", "d_model"),  # new limits each step: redraws both axes
     # LatencyExplorer measures time on each update: not a rendering benchmark
 ]
 

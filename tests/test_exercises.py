@@ -436,3 +436,33 @@ def test_lab02_normalization_answers_count_like_torch() -> None:
     assert lab02.layer_norm_params.check(_parameter_count(layer_norm)).correct
     one_group = _parameter_count(nn.GroupNorm(1, 32))
     assert "GroupNorm(1, 32)" in lab02.layer_norm_params.check(one_group).message
+
+
+def test_lab03_embedding_table_is_vocab_by_d_model() -> None:
+    table = nn.Embedding(50_257, 768, device="meta")
+    params = sum(p.numel() for p in table.parameters())
+    assert lab03.embedding_params.check(params).correct
+    assert "multiply" in lab03.embedding_params.check(50_257 + 768).message
+    assert "LM head" in lab03.embedding_params.check(2 * params).message
+
+
+def test_lab03_positional_value_by_hand() -> None:
+    value = np.sin(3 / 10000 ** (2 / 8))  # sin(0.3): column 2 is a sine
+    assert lab03.positional_value.check(value).correct
+    assert "cosine" in lab03.positional_value.check(np.cos(3 / 10000 ** (2 / 8))).message
+    assert "frequency" in lab03.positional_value.check(np.sin(3)).message
+
+
+def test_lab03_causal_mask_zeros_match_is_causal() -> None:
+    """The zeros of softmax over scores masked the way scaled_dot_product_attention does."""
+    q = k = torch.randn(1, 10, 4)
+    scores = (q @ k.transpose(1, 2)).masked_fill(
+        torch.ones(10, 10, dtype=torch.bool).triu(1), float("-inf")
+    )
+    v = torch.eye(10)[None]  # weights @ identity = the weights themselves
+    weights = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1.0)
+    torch.testing.assert_close(weights, scores.softmax(-1))
+    zeros = int((weights == 0).sum())
+    assert zeros == 45
+    assert lab03.masked_weights.check(zeros).correct
+    assert "diagonal" in lab03.masked_weights.check(55).message

@@ -15,6 +15,7 @@ import torchvision
 from helpers import torch_flops, torch_macs
 from torch import nn
 
+import widgets
 from widgets.exercises import Exercise, Prediction, lab04, lab05
 
 
@@ -79,7 +80,7 @@ def test_lab04_batching_raises_intensity_a_bit_less_than_the_batch() -> None:
     assert prediction.measured == pytest.approx(gain)
     assert 100 < gain < 256
     assert prediction.predict(None).status == "unanswered"
-    assert prediction.predict(256).message.startswith("You predicted 256 x; measured: 171 x.")
+    assert prediction.predict(256).message.startswith("You predicted 256 x; computed: 171 x.")
 
 
 def test_lab04_dram_read_vs_mac_from_horowitz() -> None:
@@ -162,7 +163,7 @@ def test_lab05_peak_activations_are_alike_although_weights_are_not() -> None:
     prediction: Prediction = replace(lab05.peak_ratio)
     assert prediction.measured == pytest.approx(1.0, abs=0.1)
     assert "7.3 x the parameters" in prediction.question
-    assert prediction.predict(7.3).message.startswith("You predicted 7.3 x; measured: 1 x.")
+    assert prediction.predict(7.3).message.startswith("You predicted 7.3 x; computed: 1 x.")
 
 
 def test_lab05_flash_holds_two_4_bit_weights_per_byte() -> None:
@@ -214,3 +215,38 @@ def test_importing_labs_4_and_5_profiles_no_model() -> None:
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="lab04' has no attribute 'resnet_gflop'"):
         lab04.resnet_gflop  # noqa: B018
+
+
+def test_lab05_alexnet_conv2_macs_by_hand() -> None:
+    """256 filters x 27 x 27 outputs, each a dot product over 48 channels x 5 x 5."""
+    macs = 256 * 27 * 27 * 48 * 5 * 5
+    assert macs == 223_948_800
+    conv = nn.Conv2d(96, 256, 5, padding=2, groups=2, device="meta")
+    assert torch_macs(conv, torch.empty(1, 96, 27, 27, device="meta")) == macs
+    assert lab05.alexnet_conv2_macs.check(macs).correct
+    assert "groups=1" in _hint_for(lab05.alexnet_conv2_macs, 2 * macs)
+    assert "one GPU" in _hint_for(lab05.alexnet_conv2_macs, macs / 2)
+    # the same layer of the network the table profiles
+    prof = widgets.meta_profile(widgets.original_alexnet, (1, 3, 227, 227))
+    assert next(row.macs for row in prof.layers if row.name == "3") == macs
+
+
+def test_lab04_a_request_waits_for_its_whole_batch() -> None:
+    assert lab04.request_latency_ms.check(40).correct
+    assert "1 / throughput" in _hint_for(lab04.request_latency_ms, 40 / 32)
+
+
+def test_lab04_tops_count_two_operations_per_mac() -> None:
+    assert lab04.peak_int8_macs.check(2e12).correct
+    assert "two" in _hint_for(lab04.peak_int8_macs, 4e12)
+    assert "10^12" in _hint_for(lab04.peak_int8_macs, 2e9)
+
+
+def test_lab04_fused_conv_bn_relu_by_hand() -> None:
+    channels, side = 64, 56
+    activation = channels * side * side
+    fused = 4 * (activation + channels * channels * 9 + 2 * channels + activation)
+    # unfused: conv in + out, batch norm in + out, ReLU in + out, and the same parameters
+    unfused = fused + 4 * 4 * activation
+    assert lab04.fused_dram_mib.check(fused / 2**20).correct
+    assert "unfused" in _hint_for(lab04.fused_dram_mib, unfused / 2**20)

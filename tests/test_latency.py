@@ -218,3 +218,10 @@ def test_model_failure_is_wrapped_with_the_input_shape():
     ) as error:
         widgets.measure_latency(nn.Linear(4, 2), input_size=(2, 5), budget_s=0.01)
     assert isinstance(error.value.__cause__, RuntimeError)  # the original error is kept
+
+
+def test_seconds_per_sample_is_one_over_throughput_not_a_latency():
+    timing = summarize([0.04] * 5, total_s=0.2, batch=32)
+    assert timing.seconds_per_sample == pytest.approx(1 / timing.throughput)
+    assert timing.seconds_per_sample == pytest.approx(0.04 / 32)
+    assert timing.median_s == 0.04  # what each of the 32 requests waits

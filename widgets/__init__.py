@@ -34,8 +34,18 @@ _EXPORTS: dict[str, str] = {
     "profile": "widgets.core.profiler",
     "meta_model": "widgets.core.profiler",
     "meta_profile": "widgets.core.profiler",
+    # popular CNNs side by side (lab 5)
+    "POPULAR_CNNS": "widgets.core.popular_cnns",
+    "popular_cnn_table": "widgets.core.popular_cnns",
+    "measure_cnn_latency": "widgets.core.popular_cnns",
+    "original_alexnet": "widgets.core.popular_cnns",
     # transformer cost (lab 3)
     "TransformerCost": "widgets.core.transformer",
+    "build_vocabulary": "widgets.core.tokens",
+    "text_to_vectors": "widgets.core.tokens",
+    "sinusoidal_positional_encoding": "widgets.core.tokens",
+    "causal_mask": "widgets.core.tokens",
+    "attention_weights": "widgets.core.tokens",
     "transformer_cost": "widgets.core.transformer",
     # sizes and units (lab 5)
     "BIT_WIDTHS": "widgets.core.units",
@@ -60,6 +70,8 @@ _EXPORTS: dict[str, str] = {
     "ReceptiveFieldExplorer": "widgets.ui.receptive_field",
     "NormalizationExplorer": "widgets.ui.normalization",
     "AttentionExplorer": "widgets.ui.attention",
+    "AttentionWeightsExplorer": "widgets.ui.attention_weights",
+    "PositionalEncodingExplorer": "widgets.ui.positional_encoding",
     "MemoryExplorer": "widgets.ui.memory",
     "LatencyExplorer": "widgets.ui.latency",
     "EnergyExplorer": "widgets.ui.energy",

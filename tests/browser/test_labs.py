@@ -26,7 +26,11 @@ LAB_CHECKS: dict[str, list[Check]] = {
         Check("layers L", Press("Home"), explorer=1),  # the receptive field explorer
         Check("normalization", Pick("batch norm"), shows="nn.BatchNorm2d", explorer=3),
     ],
-    "03_transformers_attention.ipynb": [Check("bits", Pick("8 bit"))],
+    "03_transformers_attention.ipynb": [
+        Check("d_model", Press("End")),  # PositionalEncodingExplorer
+        Check("self-attention", Pick("encoder: no mask"), explorer=1),  # AttentionWeightsExplorer
+        Check("bits", Pick("8 bit"), explorer=2),  # AttentionExplorer
+    ],
     "04_efficiency_metrics.ipynb": [
         Check("model", Pick("mobilenet_v2"), explorer=1),
         Check("bit width", Pick("8 bit"), explorer=1),

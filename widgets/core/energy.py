@@ -1,9 +1,16 @@
 """Energy of one inference, from the energy of single operations and memory accesses.
 
-The numbers are for a 45 nm process at 0.9 V, from M. Horowitz, "Computing's energy problem (and
-what we can do about it)", ISSCC 2014: an int8 add costs 0.03 pJ, reading 32 bits from DRAM
-costs 640 pJ, over 20 000 times more. Newer chips lower every number, but the ratios, and so the
-lesson (moving data costs more than computing on it), still hold.
+The numbers are the lecture's table for a 45 nm process at 0.9 V, from M. Horowitz, "Computing's
+energy problem (and what we can do about it)", ISSCC 2014: a 32-bit int add costs 0.1 pJ, a
+32-bit read from the register file 1 pJ, from an on-chip SRAM cache 5 pJ and from DRAM 640 pJ,
+over 6000 times the add. Horowitz's 8-bit and 16-bit entries give the narrower MACs. Newer chips
+lower every number, but the ratios, and so the lesson (moving data costs more than computing on
+it), still hold.
+
+Whether layers are fused changes the traffic. Unfused (the default), every layer reads its input
+from memory and writes its output back, so conv -> batch norm -> ReLU makes three round trips.
+Fused, the three run as one kernel: the conv's output stays in registers through the batch norm
+and the ReLU, and only the ReLU's output goes back to memory: one round trip.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .latency import si_scale
-from .profiler import Profile
+from .profiler import LayerRow, Profile
 from .roofline import layer_traffic
 from .units import format_bytes, format_count, three_digits
 from .validate import check_choice, check_number
@@ -29,28 +36,37 @@ class EnergyCost:
 
 ENERGY_TABLE: tuple[EnergyCost, ...] = (
     EnergyCost("int add", 8, 0.03),
-    EnergyCost("int add", 16, 0.05, "interpolated between 8 and 32 bits; not in the paper"),
     EnergyCost("int add", 32, 0.1),
     EnergyCost("fp add", 16, 0.4),
     EnergyCost("fp add", 32, 0.9),
+    EnergyCost("register read", 32, 1.0, "the lecture's table: a 32-bit register file access"),
     EnergyCost("int mult", 8, 0.2),
     EnergyCost("int mult", 32, 3.1),
     EnergyCost("fp mult", 16, 1.1),
     EnergyCost("fp mult", 32, 3.7),
-    EnergyCost("sram read", 64, 10.0, "8 KB cache; often quoted as 5 pJ per 32 bits"),
+    EnergyCost(
+        "sram read", 32, 5.0, "the lecture's table; Horowitz gives 10 pJ per 64 bits (8 KB cache)"
+    ),
     EnergyCost(
         "dram read",
         32,
         640.0,
-        "as quoted by Han et al. (NeurIPS 2015); the paper gives 1.3-2.6 nJ per 64 bits, "
-        "and 640 pJ per 32 bits is its low end",
+        "the lecture's table (as in Han et al., NeurIPS 2015); Horowitz gives 1.3-2.6 nJ per 64 "
+        "bits, and 640 pJ per 32 bits is its low end",
     ),
 )
-"""Horowitz, ISSCC 2014, 45 nm (the paper also lists 20 pJ for a 32 KB and 100 pJ for a 1 MB
-cache, per 64 bits: bigger memories cost more per access)."""
+"""The lecture's 45 nm table after Horowitz, ISSCC 2014, with his 8- and 16-bit entries (he also
+lists 20 pJ for a 32 KB and 100 pJ for a 1 MB cache, per 64 bits: bigger memories cost more per
+access). Every value is in the source; the int4 MAC of `mac_energy_pj` is not (extrapolated)."""
 
 ENERGY_BITS = (32, 16, 8, 4)  # MAC widths estimate_energy knows: fp32, fp16, int8, int4
-MEMORIES = ("dram", "sram")
+MEMORIES = ("dram", "sram", "register")  # where the bytes a layer moves come from
+# conv + batch norm + activation fuse into one kernel: a layer of FUSED_INTO kinds directly after
+# a FUSED_HEADS layer (or after another FUSED_INTO layer of the same chain) takes its input from
+# registers, and the layer before it keeps its output there
+FUSED_HEADS = frozenset({"Conv1d", "Conv2d", "Linear"})
+FUSED_INTO = frozenset({"BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "Hardswish",
+                        "SiLU", "GELU", "Hardsigmoid", "Sigmoid", "Tanh"})  # fmt: skip
 
 _PJ = {(cost.operation, cost.bits): cost.energy_pj for cost in ENERGY_TABLE}
 
@@ -62,10 +78,11 @@ class LayerEnergy:
     name: str
     kind: str
     macs: int
-    bytes_moved: float
-    memory: str  # where this layer's bytes come from: "dram" or "sram"
+    bytes_moved: float  # bytes read from and written to `memory`
+    memory: str  # where this layer's bytes come from: "dram", "sram" or "register"
     compute_pj: float
-    memory_pj: float
+    memory_pj: float  # of bytes_moved, plus register_bytes at the register file's energy
+    register_bytes: float = 0.0  # activations a fused kernel keeps in registers instead
 
     @property
     def total_pj(self) -> float:
@@ -78,6 +95,7 @@ class EnergyEstimate:
 
     bits: int  # width of the multiply-accumulates
     memory: str
+    fused: bool  # conv + batch norm + activation fused (one round trip), or each layer's own
     mac_pj: float  # energy of one multiply-accumulate
     compute_pj: float
     memory_pj: float
@@ -90,11 +108,14 @@ class EnergyEstimate:
     def __str__(self) -> str:
         macs = sum(layer.macs for layer in self.layers)
         moved = sum(layer.bytes_moved for layer in self.layers)
+        extrapolated = " (extrapolated: not in the source)" if self.bits == 4 else ""
+        fusion = "conv+BN+ReLU fused" if self.fused else "unfused: each layer reads and writes"
         return (
             f"{format_joules(self.total_pj)} per inference: "
             f"compute {format_joules(self.compute_pj)} ({format_count(macs)} MACs at {self.bits} "
-            f"bits, {three_digits(self.mac_pj)} pJ each), memory "
-            f"{format_joules(self.memory_pj)} ({format_bytes(moved)} moved, {self.memory})"
+            f"bits, {three_digits(self.mac_pj)} pJ each{extrapolated}), memory "
+            f"{format_joules(self.memory_pj)} ({format_bytes(moved)} moved, {self.memory}; "
+            f"{fusion})"
         )
 
 
@@ -127,7 +148,11 @@ def pj_per_byte(memory: str) -> float:
 
 
 def estimate_energy(
-    profile: Profile, bits: int | None = None, memory: str = "dram", sram_bytes: float = 0.0
+    profile: Profile,
+    bits: int | None = None,
+    memory: str = "dram",
+    sram_bytes: float = 0.0,
+    fused: bool = False,
 ) -> EnergyEstimate:
     """Estimate the energy of one inference of a profiled model.
 
@@ -139,21 +164,32 @@ def estimate_energy(
       energy in both columns.
     - Each layer reads its weights and inputs and writes its outputs once per inference (see
       `roofline.layer_traffic`); a write costs as much as a read; a byte costs the table's
-      access energy divided by the bytes per access: 160 pJ from DRAM, 1.25 pJ from SRAM.
+      access energy divided by the bytes per access: 160 pJ from DRAM, 1.25 pJ from SRAM,
+      0.25 pJ from the register file.
     - `memory="dram"`: bytes come from DRAM, except for the layers whose bytes moved fit in an
-      on-chip SRAM buffer of `sram_bytes` bytes. `memory="sram"`: everything is on chip.
-    - Registers, control, leakage and data reuse inside a layer are ignored.
+      on-chip SRAM buffer of `sram_bytes` bytes. `memory="sram"`: everything is on chip;
+      `memory="register"`: the floor, every byte from the register file.
+    - `fused=False`: every layer reads and writes `memory` (conv, batch norm and ReLU: three
+      round trips). `fused=True`: a conv or linear layer and the batch norm and activations
+      right after it run as one kernel: the activations between them stay in registers (at the
+      register file's energy) and only the chain's input and last output use `memory`.
+    - Control, leakage and data reuse inside a layer are ignored.
     """
     check_choice("memory", memory, MEMORIES)
     sram_bytes = check_number("sram_bytes", sram_bytes, inclusive=True)
+    if not isinstance(fused, bool):
+        raise TypeError(f"fused must be True or False, got {fused!r}")
     if bits is not None:  # list the widths with an energy, not every width of BIT_WIDTHS
         check_choice("bits", bits, ENERGY_BITS)
     traffic = layer_traffic(profile, bits)
     mac_bits = max(profile.bits, profile.activation_bits) if bits is None else bits
+    activation_bytes = (profile.activation_bits if bits is None else bits) / 8
     mac_pj = mac_energy_pj(mac_bits)
+    kept = _kept_in_registers(traffic, activation_bytes) if fused else [0.0] * len(traffic)
     layers = []
-    for row, moved in traffic:
-        source = "sram" if memory == "sram" or moved <= sram_bytes else "dram"
+    for (row, moved), in_registers in zip(traffic, kept, strict=True):
+        moved -= in_registers
+        source = memory if memory != "dram" or moved > sram_bytes else "sram"
         layers.append(
             LayerEnergy(
                 name=row.name,
@@ -162,17 +198,40 @@ def estimate_energy(
                 bytes_moved=moved,
                 memory=source,
                 compute_pj=row.macs * mac_pj,
-                memory_pj=moved * pj_per_byte(source),
+                memory_pj=moved * pj_per_byte(source) + in_registers * pj_per_byte("register"),
+                register_bytes=in_registers,
             )
         )
     return EnergyEstimate(
         bits=mac_bits,
         memory=memory,
+        fused=fused,
         mac_pj=mac_pj,
         compute_pj=sum(layer.compute_pj for layer in layers),
         memory_pj=sum(layer.memory_pj for layer in layers),
         layers=tuple(layers),
     )
+
+
+def _kept_in_registers(
+    traffic: list[tuple[LayerRow, float]], activation_bytes: float
+) -> list[float]:
+    """Per traffic row, the activation bytes a fused kernel keeps in registers: for each layer
+    fused into the one before it, its input and the output of the layer before it."""
+    kept = [0.0] * len(traffic)
+    previous = None  # index of the last leaf that computes or moves activations
+    chain = False  # whether the previous leaf is part of a conv/linear-led chain
+    for index, (row, _) in enumerate(traffic):
+        if not row.input_elements and not row.output_elements:
+            continue
+        if chain and row.kind in FUSED_INTO and previous is not None:
+            kept[index] += row.input_elements * activation_bytes
+            kept[previous] += traffic[previous][0].output_elements * activation_bytes
+        else:
+            chain = False
+        chain = chain or row.kind in FUSED_HEADS
+        previous = index
+    return kept
 
 
 def format_joules(picojoules: float) -> str:

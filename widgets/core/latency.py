@@ -49,6 +49,15 @@ class Timing:
         """Samples per second at the median latency: batch / median_s."""
         return self.batch / self.median_s
 
+    @property
+    def seconds_per_sample(self) -> float:
+        """1 / throughput = median_s / batch: the batch's time shared out over its samples.
+
+        Not a latency: every request in the batch waits the whole median_s for its answer, so
+        batching raises throughput but never lowers latency.
+        """
+        return self.median_s / self.batch
+
     def __str__(self) -> str:
         scale, prefix = si_scale(self.median_s)
         p10, p90 = (three_digits(t * scale) for t in (self.p10_s, self.p90_s))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from widgets.core.layers import layer_cost
+from widgets.core.tokens import causal_mask, sinusoidal_positional_encoding
 from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
 from widgets.core.units import MIB
 
@@ -197,4 +200,85 @@ double_tokens = Prediction(
         _doubling_step(LONG),
         f"{_macs(LONG):,} / {_macs(SHORT):,} = {_macs(LONG) / _macs(SHORT):.3g}",
     ],
+    source="computed",  # by widgets.core: nothing is timed
+)
+
+# --- tokens to vectors: the embedding table -----------------------------------------------
+
+GPT2_VOCAB = 50_257  # GPT-2's byte-pair vocabulary
+_embedding_params = transformer_cost(
+    d_model=D_MODEL, n_heads=NUM_HEADS, seq_len=1, vocab_size=GPT2_VOCAB
+).params_breakdown["embedding"]
+
+embedding_params = Exercise(
+    question=(
+        f"GPT-2 small has a vocabulary of {GPT2_VOCAB:,} tokens and d_model = {D_MODEL}. How "
+        "many parameters has its token embedding table (nn.Embedding)?"
+    ),
+    answer=_embedding_params,
+    hint="The table has one row of d_model numbers per token of the vocabulary, and no bias.",
+    mistakes=[
+        Mistake(GPT2_VOCAB + D_MODEL, "Each token gets a whole vector: multiply, do not add."),
+        Mistake(
+            2 * _embedding_params,
+            "That counts a second table: an LM head of the same size (GPT-2 shares it with the "
+            "embedding). The embedding alone is one table.",
+        ),
+        Mistake(GPT2_VOCAB, "That is one number per token: each token gets d_model of them."),
+    ],
+    unit="parameters",
+    tolerance=0,
+)
+
+# --- sinusoidal positional encoding -------------------------------------------------------
+
+PE_D_MODEL, PE_POSITION, PE_COLUMN = 8, 3, 2
+_pe = sinusoidal_positional_encoding(PE_POSITION + 1, PE_D_MODEL).double()
+
+positional_value = Exercise(
+    question=(
+        f"With d_model = {PE_D_MODEL}, what is the sinusoidal positional encoding "
+        f"PE[{PE_POSITION}, {PE_COLUMN}] (position {PE_POSITION}, column {PE_COLUMN}), with "
+        "PE[pos, 2i] = sin(pos / 10000^(2i / d_model))?"
+    ),
+    answer=float(_pe[PE_POSITION, PE_COLUMN]),
+    hint=(
+        f"Column {PE_COLUMN} is 2i with i = {PE_COLUMN // 2}: the angle is "
+        f"{PE_POSITION} / 10000^({PE_COLUMN}/{PE_D_MODEL}), in radians."
+    ),
+    mistakes=[
+        Mistake(
+            float(_pe[PE_POSITION, PE_COLUMN + 1]),
+            "That is the cosine, column 2i + 1: even columns are sines.",
+        ),
+        Mistake(math.sin(PE_POSITION), "That leaves out the frequency 1 / 10000^(2i / d_model)."),
+        Mistake(
+            math.sin(math.radians(PE_POSITION / 10000 ** (PE_COLUMN / PE_D_MODEL))),
+            "That takes the angle in degrees: sin takes radians.",
+        ),
+    ],
+    tolerance=0.01,
+)
+
+# --- the causal mask ----------------------------------------------------------------------
+
+MASK_TOKENS = 10
+_mask = causal_mask(MASK_TOKENS)
+
+masked_weights = Exercise(
+    question=(
+        f"A decoder's causal mask over {MASK_TOKENS} tokens: how many of one head's "
+        f"{MASK_TOKENS} x {MASK_TOKENS} attention weights are exactly 0?"
+    ),
+    answer=int((~_mask).sum()),
+    hint="Token i sees itself and the tokens before it; count the keys each query cannot see.",
+    mistakes=[
+        Mistake(int(_mask.sum()), "That counts the weights that are kept: the diagonal too."),
+        Mistake(
+            MASK_TOKENS**2 / 2, "Half the matrix would split the diagonal: a token sees itself."
+        ),
+        Mistake(0, "Without a mask none is 0; the causal mask removes every later token."),
+    ],
+    unit="weights",
+    tolerance=0,
 )

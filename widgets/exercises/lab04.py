@@ -7,11 +7,18 @@ from typing import Any
 
 from torch import nn
 
-from widgets.core.energy import estimate_energy, mac_energy_pj, pj_per_byte, table_pj
+from widgets.core.energy import (
+    EnergyEstimate,
+    estimate_energy,
+    mac_energy_pj,
+    pj_per_byte,
+    table_pj,
+)
 from widgets.core.latency import summarize
 from widgets.core.layers import layer_cost
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.roofline import layer_traffic
+from widgets.core.units import MIB
 
 from . import Exercise, Mistake, Prediction, lab_progress, macs_for_flops
 
@@ -66,7 +73,7 @@ served_throughput = Exercise(
         f"A server runs batches of {SERVED_BATCH} images, and one batch takes "
         f"{SERVED_LATENCY_S * 1e3:g} ms. What is its throughput, in images per second?"
     ),
-    answer=summarize([SERVED_LATENCY_S], SERVED_LATENCY_S, batch=SERVED_BATCH).throughput,
+    answer=_served.throughput,
     hint="Throughput = samples per batch / seconds per batch.",
     mistakes=[
         Mistake(1 / SERVED_LATENCY_S, f"That is batches per second; each holds {SERVED_BATCH}."),
@@ -80,6 +87,30 @@ served_throughput = Exercise(
         f"Latency of one batch: {SERVED_LATENCY_S * 1e3:g} ms = {SERVED_LATENCY_S:g} s.",
         f"Throughput = images per batch / seconds per batch = {SERVED_BATCH} / "
         f"{SERVED_LATENCY_S:g} s = {_served.throughput:g} images/s.",
+    ],
+)
+
+request_latency_ms = Exercise(
+    question=(
+        f"The same server: batches of {SERVED_BATCH} images, {SERVED_LATENCY_S * 1e3:g} ms per "
+        "batch. Once its batch starts, how many milliseconds does one image wait for its answer?"
+    ),
+    answer=_served.median_s * 1e3,
+    hint="The answers of a batch come out together, when the whole batch is done.",
+    mistakes=[
+        Mistake(
+            _served.seconds_per_sample * 1e3,
+            "That is the batch's time divided by its images, 1 / throughput: no image gets its "
+            "answer that early. Each waits for the whole batch.",
+        ),
+        Mistake(_served.median_s, "That is in seconds; give milliseconds."),
+    ],
+    unit="ms",
+    solution=[
+        f"The {SERVED_BATCH} answers of a batch come out together, after the whole batch: "
+        f"{SERVED_LATENCY_S * 1e3:g} ms.",
+        f"{SERVED_LATENCY_S * 1e3:g} ms / {SERVED_BATCH} = {_served.seconds_per_sample * 1e3:.3g} ms "
+        "is 1 / throughput, the time per image averaged over the batch, not any image's wait.",
     ],
 )
 
@@ -198,6 +229,7 @@ def _batch_intensity_gain() -> Prediction:
             "layer to the right on the roofline, from memory-bound toward compute-bound."
         ),
         unit="x",
+        source="computed",  # by widgets.core: nothing is timed
         solution=[
             *_intensity_steps(batch=1),
             *_intensity_steps(batch=LARGE_BATCH),
@@ -243,8 +275,8 @@ def _memory_energy_share() -> Prediction:
     return Prediction(
         question=(
             "MobileNetV2 in fp32, with every weight and activation read from (or written to) DRAM "
-            "once per inference: what percentage of the energy of one inference goes to memory "
-            "traffic rather than to arithmetic?"
+            "once per inference, each layer on its own (no fused layers): what percentage of the "
+            "energy of one inference goes to memory traffic rather than to arithmetic?"
         ),
         measured=100 * energy.memory_pj / energy.total_pj,
         explanation=(
@@ -253,6 +285,7 @@ def _memory_energy_share() -> Prediction:
             "on chip (SRAM) and using fewer bits are the big levers."
         ),
         unit="%",
+        source="computed",  # by widgets.core: nothing is timed
         solution=[
             f"Arithmetic: {mobilenet.macs:,} MACs x {energy.mac_pj:.3g} pJ = "
             f"{energy.compute_pj / 1e9:.3g} mJ.",
@@ -264,6 +297,75 @@ def _memory_energy_share() -> Prediction:
     )
 
 
+# --- OPS: operations per second -----------------------------------------------------------
+
+RATED_TOPS = 4  # an int8 accelerator's rating, tera operations per second
+
+peak_int8_macs = Exercise(
+    question=(
+        f"An accelerator is rated at {RATED_TOPS} TOPS for int8 (tera operations per second, a "
+        "multiply and an add each count as one operation). How many int8 multiply-accumulates "
+        "can it do per second, at best?"
+    ),
+    answer=RATED_TOPS * 1e12 / 2,
+    hint="TOPS, like FLOPS, counts operations per second, and one MAC is two operations.",
+    mistakes=[
+        Mistake(RATED_TOPS * 1e12, "That counts one MAC as one operation: a MAC is two."),
+        Mistake(RATED_TOPS * 1e12 * 2, "A MAC is two operations: divide by 2, not multiply."),
+        Mistake(RATED_TOPS * 1e9 / 2, "Tera is 10^12, not 10^9 (giga)."),
+    ],
+    unit="MACs/s",
+)
+
+# --- fused layers: conv + batch norm + ReLU, one DRAM round trip ---------------------------
+
+FUSED_CHANNELS, FUSED_SIDE = 64, 56
+
+
+def _conv_bn_relu() -> nn.Module:
+    return nn.Sequential(
+        nn.Conv2d(FUSED_CHANNELS, FUSED_CHANNELS, 3, padding=1, bias=False),
+        nn.BatchNorm2d(FUSED_CHANNELS),
+        nn.ReLU(),
+    )
+
+
+def _dram_mib(estimate: EnergyEstimate) -> float:
+    return sum(layer.bytes_moved for layer in estimate.layers) / MIB
+
+
+def _fused_dram_mib() -> Exercise:
+    block = meta_profile(_conv_bn_relu, (1, FUSED_CHANNELS, FUSED_SIDE, FUSED_SIDE))
+    unfused = estimate_energy(block, memory="dram")
+    fused = estimate_energy(block, memory="dram", fused=True)
+    return Exercise(
+        question=(
+            f"Conv2d({FUSED_CHANNELS}, {FUSED_CHANNELS}, 3, padding=1, bias=False), then "
+            f"BatchNorm2d({FUSED_CHANNELS}) and ReLU, on a 1 x {FUSED_CHANNELS} x {FUSED_SIDE} x "
+            f"{FUSED_SIDE} fp32 input. Fused into one kernel, the conv reads its input and weights "
+            "from DRAM, the batch norm reads its parameters, and only the ReLU's output is written "
+            "back. How many MiB move to or from DRAM?"
+        ),
+        answer=_dram_mib(fused),
+        hint=(
+            "Count 4 bytes per number: the input, the conv's weights (C x C x 3 x 3), the batch "
+            "norm's scale and shift (2 x C), and one output; nothing in between."
+        ),
+        mistakes=[
+            Mistake(
+                _dram_mib(unfused),
+                "That is unfused: each layer reads its input from DRAM and writes its output back.",
+            ),
+            Mistake(_dram_mib(fused) / 4, "That counts numbers, not bytes: fp32 takes 4 bytes."),
+            Mistake(
+                _dram_mib(fused) - block.layers[0].weight_bytes / MIB,
+                "The conv also reads its weights from DRAM.",
+            ),
+        ],
+        unit="MiB",
+    )
+
+
 # Exercises that need a profile are built on first use (PEP 562), so importing this module
 # profiles no model; each is built once, so a prediction keeps its first guess.
 _BUILT_ON_FIRST_USE = {
@@ -271,6 +373,7 @@ _BUILT_ON_FIRST_USE = {
     "linear_intensity": _linear_intensity_exercise,
     "batch_intensity_gain": _batch_intensity_gain,
     "memory_energy_share": _memory_energy_share,
+    "fused_dram_mib": _fused_dram_mib,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from widgets.core.layers import layer_cost
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.units import MIB, model_size_bytes
 
@@ -125,6 +126,7 @@ def _peak_ratio() -> Prediction:
             "values. Small weights do not make a small peak."
         ),
         unit="x",
+        source="computed",  # by widgets.core: nothing is timed
         solution=[
             f"ResNet-50's peak: {resnet.peak_activation_bytes / MIB:.3g} MiB (during "
             f"{resnet.peak_layer}).",
@@ -233,6 +235,37 @@ def _sram_resolution() -> Exercise:
             f"So r = {fitting_int8}.",
         ],
     )
+
+
+# --- the original AlexNet: two GPUs, so grouped convolutions --------------------------------
+
+_ALEXNET_CONV2 = {"in_channels": 96, "out_channels": 256, "kernel_size": 5, "padding": 2}
+_conv2 = layer_cost("conv2d", input_shape=(1, 96, 27, 27), groups=2, **_ALEXNET_CONV2)
+_conv2_one_gpu = layer_cost("conv2d", input_shape=(1, 96, 27, 27), groups=1, **_ALEXNET_CONV2)
+
+alexnet_conv2_macs = Exercise(
+    question=(
+        "The original AlexNet's second convolution maps 96 channels of 27 x 27 to 256 channels "
+        "(5 x 5 kernels, padding 2). It ran split over two GPUs: each GPU's 128 filters see only "
+        "the 48 channels on that GPU, i.e. nn.Conv2d(96, 256, 5, padding=2, groups=2). How many "
+        "MACs does it need for one image?"
+    ),
+    answer=_conv2.macs,
+    hint=(
+        "MACs = C_out x H_out x W_out x (C_in / groups) x k_h x k_w: each output value is a dot "
+        "product over the channels its filter sees. Padding 2 keeps 27 x 27."
+    ),
+    mistakes=[
+        Mistake(
+            _conv2_one_gpu.macs,
+            "That is twice the answer: either every filter sees all 96 channels (groups=1), "
+            "or you gave FLOPs (2 per MAC). With groups=2 each filter sees 48.",
+        ),
+        Mistake(_conv2.macs / 2, "That is one GPU's half: both halves run for every image."),
+    ],
+    unit="MACs",
+    tolerance=0,
+)
 
 
 # Exercises that need a profile are built on first use (PEP 562), so importing this module

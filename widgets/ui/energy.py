@@ -4,7 +4,8 @@ Left: the energy of single operations and memory reads on a 45 nm chip (M. Horow
 widgets.core.energy.ENERGY_TABLE), with the energy of one multiply-accumulate at the chosen bit
 width. Right: one inference of a layer or a model (profiled on the meta device), split into
 arithmetic and memory traffic by widgets.core.energy.estimate_energy. Data in registers is the
-best case: the table has no register-file number, so no memory energy is counted at all.
+best case (1 pJ per 32-bit access). `fused` chooses whether conv + batch norm + ReLU run as one
+kernel (one round trip to memory) or each layer reads and writes memory.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ class EnergyView:
 class EnergyExplorer(Explorer):
     """Energy per operation on a 45 nm chip, and of one inference: arithmetic vs memory.
 
-    EnergyExplorer(workload="resnet18", bits=8, memory="dram")
+    EnergyExplorer(workload="resnet18", bits=8, memory="dram", fused=True)
     """
 
     readout_labels: ClassVar[dict[str, str]] = {
@@ -92,6 +93,7 @@ class EnergyExplorer(Explorer):
         "macs": "MACs",
         "bytes_moved": "bytes moved",
         "mac_pj": "one MAC (pJ)",
+        "layers": "layers",
         "source": "energy numbers",
     }
 
@@ -109,6 +111,13 @@ class EnergyExplorer(Explorer):
                 options=[(label, name) for name, label in MEMORY_LEVELS.items()],
                 value="dram",
                 description="data lives in",
+            ),
+            "fused": ipywidgets.ToggleButtons(
+                options=[
+                    ("each layer reads and writes memory", False),
+                    ("conv + BN + ReLU fused", True),
+                ],
+                description="layers",
             ),
         }
 
@@ -159,18 +168,17 @@ class EnergyExplorer(Explorer):
         for workload in WORKLOADS.values():
             meta_profile(workload.build, workload.input_size)
 
-    def compute(self, workload: str, bits: int, memory: str) -> EnergyView:
+    def compute(self, workload: str, bits: int, memory: str, fused: bool) -> EnergyView:
         chosen = WORKLOADS[workload]
         estimate = estimate_energy(
-            meta_profile(chosen.build, chosen.input_size),
-            bits=bits,
-            memory="sram" if memory == "register" else memory,
+            meta_profile(chosen.build, chosen.input_size), bits=bits, memory=memory, fused=fused
         )
+        layers = "conv + BN + ReLU fused" if fused else "unfused"
         return EnergyView(
-            title=f"{chosen.label}\n{BITS[bits]}, data in {MEMORY_LEVELS[memory]}",
+            title=f"{chosen.label}\n{BITS[bits]}, data in {MEMORY_LEVELS[memory]}, {layers}",
             memory=memory,
             estimate=estimate,
-            memory_pj=0.0 if memory == "register" else estimate.memory_pj,
+            memory_pj=estimate.memory_pj,
         )
 
     def summarize(self, view: EnergyView) -> dict[str, Any]:
@@ -183,6 +191,9 @@ class EnergyExplorer(Explorer):
             "macs": sum(layer.macs for layer in estimate.layers),
             "bytes_moved": format_bytes(sum(layer.bytes_moved for layer in estimate.layers)),
             "mac_pj": estimate.mac_pj,
+            "layers": "conv + BN + ReLU fused: one round trip"
+            if estimate.fused
+            else "each layer reads and writes memory",
             "source": SOURCE,
         }
 
@@ -196,7 +207,7 @@ class EnergyExplorer(Explorer):
             for bar, cost in zip(self.table_bars, ENERGY_TABLE, strict=True)
             if cost.operation == f"{view.memory} read"
         ]
-        self.data_marker.set_visible(bool(reads))  # registers have no bar
+        self.data_marker.set_visible(bool(reads))
         for read in reads:
             self.data_marker.set_position(_right_of(read))
 
@@ -206,8 +217,6 @@ class EnergyExplorer(Explorer):
             bar.set_height(energy)
             text.set_y(max(energy, ENERGY_LIMITS_PJ[0]))
             text.set_text(f"{format_joules(energy)}\n{energy / view.total_pj:.0%}")
-        if view.memory == "register":
-            self.bar_texts[1].set_text("not counted:\nno table entry")
 
 
 def _right_of(bar) -> tuple[float, float]:

@@ -1,0 +1,109 @@
+"""PositionalEncodingExplorer (lab 3): the sinusoidal positional encoding, as a heat map.
+
+Left: PE[position, dimension] of widgets.core.tokens.sinusoidal_positional_encoding, from -1
+(red) to 1 (blue). Column 2i is sin(pos / 10000^(2i / d_model)), column 2i + 1 the cosine of the
+same angle: the first columns change fast along the positions, the last ones hardly at all.
+Right: a few columns against the position: sine waves whose wavelength grows with the dimension.
+Each row (a position) is a different pattern of numbers in [-1, 1], added to the token vectors.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import ipywidgets
+import numpy as np
+import torch
+
+from widgets.core.tokens import sinusoidal_positional_encoding
+
+from . import style
+from .base import Explorer, set_limits
+
+LINE_COLOURS = (style.BLUE, style.VERMILLION, style.GREEN)
+
+
+def shown_columns(d_model: int) -> list[int]:
+    """The sine columns drawn on the right: d_model / 8, d_model / 4 and d_model / 2, rounded to
+    even (wavelengths of ~20, ~60 and ~630 positions, whatever d_model)."""
+    return sorted({2 * max(1, d_model // divisor // 2) for divisor in (8, 4, 2)})
+
+
+class PositionalEncodingExplorer(Explorer):
+    """The sinusoidal positional encoding for `positions` tokens of `d_model` features.
+
+    PositionalEncodingExplorer(d_model=128, positions=100)
+    """
+
+    readout_labels: ClassVar[dict[str, str]] = {
+        "shape": "shape (positions × d_model)",
+        "fastest_wavelength": "wavelength of columns 0, 1 (positions)",
+        "slowest_wavelength": "wavelength of the last columns (positions)",
+        "value_range": "values",
+    }
+
+    def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
+        return {
+            "d_model": ipywidgets.IntSlider(
+                value=64, min=8, max=512, step=8, description="d_model"
+            ),
+            "positions": ipywidgets.IntSlider(
+                value=64,
+                min=8,
+                max=512,
+                step=8,
+                description="positions (tokens)",
+                continuous_update=False,
+            ),
+        }
+
+    def make_figure(self, figure) -> None:
+        figure.subplots_adjust(wspace=0.45)
+        self.map_ax, self.lines_ax = figure.subplots(1, 2, width_ratios=(1.3, 1))
+        self.map_ax.grid(False)
+        self.map_ax.set(xlabel="dimension (column)", ylabel="position (token)",
+                        title="PE[position, dimension]")  # fmt: skip
+        self.image = self.map_ax.imshow(
+            np.zeros((1, 1)), cmap="RdBu", vmin=-1, vmax=1, aspect="auto",
+            interpolation="nearest", animated=True,
+        )  # fmt: skip
+        figure.colorbar(self.image, ax=self.map_ax, fraction=0.05)
+        self.lines_ax.set(xlabel="position (token)", ylabel="PE value", ylim=(-1.1, 1.1))
+        self.lines = [
+            self.lines_ax.plot([], [], color=colour, animated=True)[0] for colour in LINE_COLOURS
+        ]
+        self.legend_texts = [
+            self.lines_ax.text(0.02 + 0.33 * i, 1.02, "", transform=self.lines_ax.transAxes,
+                               ha="left", va="bottom", color=colour, animated=True)
+            for i, colour in enumerate(LINE_COLOURS)
+        ]  # fmt: skip
+
+    def compute(self, d_model: int, positions: int) -> torch.Tensor:
+        return sinusoidal_positional_encoding(positions, d_model)
+
+    def summarize(self, encoding: torch.Tensor) -> dict[str, Any]:
+        positions, d_model = encoding.shape
+        last_pair = 2 * ((d_model - 1) // 2)
+        return {
+            "shape": (positions, d_model),
+            "fastest_wavelength": 2 * math.pi,
+            "slowest_wavelength": 2 * math.pi * 10000 ** (last_pair / d_model),
+            "value_range": f"{encoding.min():.3f} to {encoding.max():.3f}",
+        }
+
+    def draw(self, encoding: torch.Tensor) -> None:
+        positions, d_model = encoding.shape
+        values = encoding.numpy()
+        self.image.set_data(values)
+        self.image.set_extent((-0.5, d_model - 0.5, positions - 0.5, -0.5))
+        set_limits(self.map_ax, (-0.5, d_model - 0.5), (positions - 0.5, -0.5))
+        set_limits(self.lines_ax, (0, positions - 1))
+        columns = shown_columns(d_model)
+        for index, (line, text) in enumerate(zip(self.lines, self.legend_texts, strict=True)):
+            shown = index < len(columns)
+            line.set_visible(shown)
+            text.set_visible(shown)
+            if shown:
+                line.set_data(np.arange(positions), values[:, columns[index]])
+                text.set_text(f"column {columns[index]}")
