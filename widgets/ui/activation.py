@@ -16,6 +16,7 @@ import ipywidgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 
 from widgets.core.activations import (
     ACTIVATIONS,
@@ -28,7 +29,6 @@ from widgets.core.latency import using_threads
 
 from . import style
 from .base import Explorer, set_limits
-from .stamps import StampedLegend, stamped_legend
 
 POINTS = 401  # samples of x per curve
 MAX_SLOPE = 0.5  # of leaky ReLU, on the slider
@@ -109,7 +109,7 @@ class ActivationExplorer(Explorer):
             name: self.curves_ax.plot([], [], "--", linewidth=1.2, animated=True, visible=False)[0]
             for name in ACTIVATIONS
         }
-        self.legend: StampedLegend | None = None
+        self.legend: Legend | None = None
 
         self.units_ax.set(
             xlabel="share of the batch on which a unit fires",
@@ -193,7 +193,7 @@ class ActivationExplorer(Explorer):
             if self.legend is not None:
                 self.legend.remove()
             handles = [self.output_lines[name] for name in view.outputs]
-            self.legend = stamped_legend(self.curves_ax, handles, labels, loc="upper left")
+            self.legend = self.curves_ax.legend(handles, labels, loc="upper left")
         set_limits(self.curves_ax, xlim=(view.x[0], view.x[-1]), ylim=view.ylim)
 
         self.unit_histogram.set_data(values=view.units_per_bin)

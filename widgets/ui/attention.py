@@ -23,7 +23,6 @@ from widgets.core.units import format_bytes
 
 from . import style
 from .base import Explorer, log_limits
-from .stamps import stamped_legend
 
 # the seq_len slider: powers of two and the halfway points 1.5 x 2^k, from 16 to 128 Ki tokens
 SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)) if n <= 2**17))
@@ -156,8 +155,8 @@ class AttentionExplorer(Explorer):
             self.memory_ax.plot([], [], color=colour, animated=True)[0]
             for colour in (style.VERMILLION, style.PURPLE, style.BLUE)
         ]
-        stamped_legend(self.macs_ax, self.macs_lines, MACS_CURVES, loc="upper left")
-        stamped_legend(self.memory_ax, self.memory_lines, MEMORY_CURVES, loc="upper left")
+        self.macs_ax.legend(self.macs_lines, MACS_CURVES, loc="upper left")
+        self.memory_ax.legend(self.memory_lines, MEMORY_CURVES, loc="upper left")
 
         # the current seq_len: a dot on every curve, on a line up from the x axis
         current = {"color": style.CURRENT_COLOUR, "animated": True}

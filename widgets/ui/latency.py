@@ -32,7 +32,6 @@ from widgets.core.validate import check_number
 
 from . import style
 from .base import Explorer, log_limits, set_limits
-from .stamps import stamped_legend
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
 POINT_BUDGET_S = 0.3  # timing budget per setting; a sweep of BATCHES takes about 7 x this
@@ -185,7 +184,7 @@ class LatencyExplorer(Explorer):
                     color=style.CURRENT_COLOUR, label="current setting", animated=True)[0]
             for ax in (self.latency_ax, self.throughput_ax)
         ]  # fmt: skip
-        stamped_legend(self.throughput_ax, loc="lower right")
+        self.throughput_ax.legend(loc="lower right")
 
     def measure_sweep(self) -> None:
         """(Re)measure every batch size for the current model and threads, then show them."""

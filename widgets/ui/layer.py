@@ -23,7 +23,6 @@ from widgets.core.units import format_count
 
 from . import style
 from .base import Explorer, set_limits
-from .stamps import stamped_legend
 
 KINDS = {  # layer kind -> label in the menu
     "conv2d": "conv2d (standard or grouped)",
@@ -123,8 +122,7 @@ class LayerExplorer(Explorer):
                 self.bar_labels[quantity, column] = self.bars_ax.text(
                     column + offset, 1, "", ha="center", va="bottom", fontsize=7, animated=True
                 )
-        stamped_legend(
-            self.bars_ax,
+        self.bars_ax.legend(
             [self.bars["params", 0], self.bars["macs", 0]],
             ["params", "MACs"],
             loc="upper left",
@@ -144,7 +142,7 @@ class LayerExplorer(Explorer):
             [], [], "o", markersize=8, markerfacecolor="none", color=style.CURRENT_COLOUR,
             label="this setting", animated=True,
         )  # fmt: skip
-        stamped_legend(self.sweep_ax, loc="upper left")
+        self.sweep_ax.legend(loc="upper left")
 
     def compute(self, kind: str, compare: bool, sweep: str, **settings: Any) -> LayerView:
         """`settings` are the HYPER_PARAMETERS controls, by name."""

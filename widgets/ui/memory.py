@@ -27,7 +27,6 @@ from widgets.core.units import format_bytes
 
 from . import style
 from .base import Explorer
-from .stamps import stamped_legend
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "efficientnet_b0", "vgg16", "alexnet", "vit_b_16")  # fmt: skip
@@ -103,8 +102,7 @@ class MemoryExplorer(Explorer):
             [], [], color=style.ORANGE, drawstyle="steps-mid", animated=True
         )
         (self.peak_marker,) = ax.plot([], [], "*", color=style.VERMILLION, ms=12, animated=True)
-        stamped_legend(
-            ax,
+        ax.legend(
             [self.weight_bars, self.activation_bars, self.live_line, self.peak_marker],
             ["weights", "activations allocated", "activations alive", "peak"],
             loc="lower left", bbox_to_anchor=(0, 1), ncols=4, borderaxespad=0.2,

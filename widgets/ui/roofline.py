@@ -20,7 +20,6 @@ from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, ro
 
 from . import style
 from .base import Explorer, log_limits
-from .stamps import stamped_legend
 
 MODELS = ("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet", "vgg11")
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -111,7 +110,7 @@ class RooflineExplorer(Explorer):
             [], [], color=style.MACS_COLOUR, alpha=0.7, label="compute-bound layer",
             animated=True,
         )  # fmt: skip
-        stamped_legend(ax, loc="upper left", title="marker area ∝ the layer's FLOPs")
+        ax.legend(loc="upper left", title="marker area ∝ the layer's FLOPs")
         self.title = ax.set_title("", animated=True)
 
     def compute(self, model: str, batch: int, bits: int) -> RooflineView:
