@@ -23,7 +23,7 @@ from widgets.ui.base import (
     log_limits,
     set_limits,
 )
-from widgets.ui.render import coarse_limits, encode_png
+from widgets.ui.render import DisplayOptions, coarse_limits, display_options, encode_png
 
 
 class PowerExplorer(Explorer):
@@ -207,7 +207,7 @@ def test_png_holds_exactly_the_figure_pixels_up_to_the_palette():
     decoded = np.asarray(Image.open(io.BytesIO(ex.png)).convert("RGB"))
     pixels = np.asarray(ex._panels[0].canvas.buffer_rgba())[..., :3]
     assert decoded.shape == pixels.shape
-    assert np.abs(decoded.astype(int) - pixels).mean() < 2  # 64 colours: close, not equal
+    assert np.abs(decoded.astype(int) - pixels).mean() < 2  # 256 colours: close, not equal
     exact = encode_png(pixels, "rgb")
     assert_array_equal(np.asarray(Image.open(io.BytesIO(exact))), pixels)
 
@@ -342,3 +342,40 @@ def test_random_settings_never_raise():
 
     explorer = PowerExplorer()
     check_random_settings(explorer, check, max_examples=50)
+
+
+@pytest.fixture
+def restore_display_options():
+    before = display_options()
+    yield
+    display_options(**vars(before))
+
+
+def test_display_options_apply_to_explorers_made_after(restore_display_options):
+    before = PowerExplorer()
+    options = display_options(font_scale=1.5, pixel_ratio=2)
+    assert options == DisplayOptions(font_scale=1.5, pixel_ratio=2.0)
+    crisp = PowerExplorer()
+    assert Image.open(io.BytesIO(crisp.png)).size == (1600, 700)  # 2 pixels per CSS pixel
+    assert crisp.widget.children[2].children[0].width == "800"  # the same size on screen
+    assert crisp.ax.xaxis.label.get_fontsize() == 1.5 * before.ax.xaxis.label.get_fontsize()
+    assert Image.open(io.BytesIO(before.png)).size == (800, 350)  # made before: unchanged
+    before.set(power=3)
+    assert Image.open(io.BytesIO(before.png)).size == (800, 350)
+    assert display_options(encoding="rgb").pixel_ratio == 2  # unset arguments stay
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "match"),
+    [
+        ({"font_scale": 0}, ValueError, "font_scale must be >= 0.5, got 0"),
+        ({"pixel_ratio": 4}, ValueError, "pixel_ratio must be between 0.5 and 3, got 4"),
+        ({"pixel_ratio": "2"}, TypeError, "pixel_ratio must be a number"),
+        ({"encoding": "jpeg"}, ValueError, "unknown encoding 'jpeg'; choose one of: 'palette'"),
+    ],
+)
+def test_bad_display_options_are_refused(restore_display_options, arguments, error, match):
+    before = display_options()
+    with pytest.raises(error, match=match):
+        display_options(**arguments)
+    assert display_options() == before

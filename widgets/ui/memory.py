@@ -19,7 +19,7 @@ import numpy as np
 import psutil
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import PathPatch
+from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from widgets.core.profiler import LayerRow, Profile, meta_profile, profiled_batch
@@ -93,7 +93,11 @@ class MemoryExplorer(Explorer):
         ax.minorticks_off()
         ax.grid(axis="x", visible=False)
         # The first quarter of the layers, where a CNN allocates most of its activation memory
-        self.early_span = ax.axvspan(0, 0, color=style.GREY, alpha=0.15, animated=True)
+        # (a Rectangle: axvspan gives a Polygon before matplotlib 3.9)
+        self.early_span = ax.add_patch(
+            Rectangle((0.5, 0), 0, 1, transform=ax.get_xaxis_transform(), color=style.GREY,
+                      alpha=0.15, linewidth=0, animated=True)
+        )  # fmt: skip
         ax.text(0.01, 0.97, "first quarter of the layers", transform=ax.transAxes, va="top")
         self.activation_bars = _bar_series(ax, style.MEMORY_COLOUR)
         self.weight_bars = _bar_series(ax, style.PARAMS_COLOUR)
@@ -163,7 +167,6 @@ class MemoryExplorer(Explorer):
         self.weight_bars.set_path(_bars(x, WEIGHT_BAR_WIDTH, view.weight_bytes, bottom))
         self.live_line.set_data(x, view.live_bytes)
         self.peak_marker.set_data([x[view.peak_row]], [view.profile.peak_activation_bytes])
-        self.early_span.set_x(0.5)
         self.early_span.set_width(view.early_rows)
 
     def warm_up(self) -> None:

@@ -13,8 +13,8 @@ The layout is fixed once, when the figures are made (``tight_layout`` on the lab
 make_figure set, then the same bottom and top for every panel): no layout engine re-measures
 text on later steps, and a picture never depends on the steps before it.
 
-The picture is a palette PNG (Pillow's ``quantize``): a third of the bytes of an RGB PNG in about
-the same time. ``display_options`` sets the fonts' size and the pixels per CSS pixel for the
+The picture is a palette PNG (Pillow's ``quantize``): about 40 % of the bytes of an RGB PNG in less
+time. ``display_options`` sets the fonts' size and the pixels per CSS pixel for the
 explorers made after it. The measurements behind these choices are in benchmarks/README.md.
 """
 
@@ -41,7 +41,7 @@ from widgets.core.validate import check_choice, check_number
 from . import style
 
 ENCODINGS = ("palette", "rgb")  # PNG of at most PALETTE_COLOURS colours, or of 24-bit pixels
-PALETTE_COLOURS = 64
+PALETTE_COLOURS = 256
 COMPRESS_LEVEL = 6  # zlib level; 9 gives ~8 % fewer bytes for 3-4x the time
 
 
