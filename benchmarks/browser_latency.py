@@ -10,12 +10,17 @@ cores), and the load average before and after: other work on the 2 cores slows e
 
     .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
     .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
+    .venv/bin/python benchmarks/browser_latency.py --link 80,20,5 labs/*.ipynb
+
+--link RTT_MS,DOWN_MBIT,UP_MBIT puts benchmarks/slow_link.py between the browser and the server:
+a learner's link to Binder, with its delay and bandwidth.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import statistics
 import sys
@@ -28,6 +33,7 @@ from explorer_checks import run_notebook
 from lab_page import explorers, fresh_page, launch_chromium, slider_latencies_ms, sliders
 from lab_server import jupyter_lab
 from playwright.sync_api import Page, sync_playwright
+from slow_link import SlowLink
 
 
 def p50_p95(latencies_ms: list[float]) -> str:
@@ -87,17 +93,35 @@ def measure_notebook(page: Page, url: str, name: str, presses: int) -> None:
     )
 
 
+@contextlib.contextmanager
+def slow_link(server, link: str | None):
+    """The server as seen through a SlowLink of "RTT_MS,DOWN_MBIT,UP_MBIT", or as it is."""
+    if link is None:
+        yield server
+        return
+    rtt_ms, down_mbit, up_mbit = (float(part) for part in link.split(","))
+    port = int(server.url.rsplit(":", 1)[1])
+    with SlowLink(port, rtt_ms / 2e3, down_mbit * 1e6, up_mbit * 1e6) as proxy:
+        print(f"through a slow link: {proxy.describe()}")
+        yield dataclasses.replace(server, url=f"http://127.0.0.1:{proxy.port}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="notebooks with explorers")
     parser.add_argument("--presses", type=int, default=30, help="key presses per slider")
+    parser.add_argument("--link", help="RTT_MS,DOWN_MBIT,UP_MBIT of a simulated slow link")
     args = parser.parse_args()
     notebooks = [path.resolve() for path in args.notebooks]
 
     print(f"load average: {load_average()}")
     print(f"{'notebook':32} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
     folders = list(dict.fromkeys(path.parent for path in notebooks))
-    with jupyter_lab(folders) as server, sync_playwright() as playwright:
+    with (
+        jupyter_lab(folders) as server,
+        slow_link(server, args.link) as server,
+        sync_playwright() as playwright,
+    ):
         browser = launch_chromium(playwright)
         for notebook in notebooks:
             with fresh_page(browser, server) as page:

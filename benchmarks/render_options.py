@@ -5,9 +5,9 @@ each time, fixed axis limits) inside a real IPython kernel, as JupyterLab runs i
 kernel-side p50 / p95 ms per option (the browser's decoding is not included):
 
     png-pil      Agg draw, Pillow PNG (zlib level 1) of canvas.buffer_rgba() into a widgets.Image
-    png-zlib     as png-pil, but widgets.ui.base.png_bytes: rows unfiltered, zlib level 1
+    png-palette  as png-pil, but widgets.ui.render.encode_png: a 64-colour palette PNG
     png-savefig  Agg draw via fig.savefig(format="png") into a widgets.Image
-    png-blit     as png-zlib, but only the lines are redrawn on a saved background (blitting)
+    png-blit     as png-palette, but only the lines are redrawn on a saved background (blitting)
     output       an Output widget: clear_output(wait=True) + display(fig) (inline backend PNG)
     ipympl       ipympl's canvas widget: canvas.draw() (Agg draw + PNG diff sent to the view)
 
@@ -30,7 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from widgets.ui.base import png_bytes
+from widgets.ui.render import encode_png
 
 WARM_UP = 5  # first updates build caches (fonts, ticks); not timed
 X = np.linspace(-4, 4, 400)
@@ -67,8 +67,8 @@ def pil_png(canvas: FigureCanvasAgg) -> bytes:
 # Each option builds its figure and returns update(step), which shows new data.
 
 
-def zlib_png(canvas: FigureCanvasAgg) -> bytes:
-    return png_bytes(np.asarray(canvas.buffer_rgba()))
+def palette_png(canvas: FigureCanvasAgg) -> bytes:
+    return encode_png(np.asarray(canvas.buffer_rgba()))
 
 
 def png_full_draw(dpi: int, encode: Callable[[FigureCanvasAgg], bytes]) -> Callable[[int], None]:
@@ -108,7 +108,7 @@ def png_blit(dpi: int) -> Callable[[int], None]:
         canvas.restore_region(background)
         for line in lines:
             figure.draw_artist(line)
-        image.value = zlib_png(canvas)
+        image.value = palette_png(canvas)
 
     return update
 
@@ -144,7 +144,7 @@ def ipympl(dpi: int) -> Callable[[int], None]:
 
 OPTIONS = {
     "png-pil": functools.partial(png_full_draw, encode=pil_png),
-    "png-zlib": functools.partial(png_full_draw, encode=zlib_png),
+    "png-palette": functools.partial(png_full_draw, encode=palette_png),
     "png-savefig": png_savefig,
     "png-blit": png_blit,
     "output": output,

@@ -1,54 +1,66 @@
-"""Kernel-side time of one explorer update while a slider moves: p50 / p95 ms per explorer.
+"""Kernel-side time and bytes of one explorer update: every control moved across its range.
 
-Each case builds an explorer, then moves one control across its range or options, each value
-new to the explorer (no hit in its result cache; profiles its warm_up prepared at start are
-used, as a learner gets them). An update is timed from `control.value = value` until the observer returns: compute,
-draw, render the PNG and hand it to the Image widget. It runs in a real IPython kernel, as in
-JupyterLab (the browser's part is not included). Add an explorer with one line in CASES.
+For each explorer that does not measure time (LatencyExplorer does, on each update), and each of
+its controls: build the explorer, then move that control to up to `--changes` values spread over
+its whole range or options, each new to the explorer (no hit in its result cache; profiles its
+warm_up prepared at start are used, as a learner gets them). An update is timed from
+`control.value = value` until the observer returns: compute, draw, encode the pictures of the
+panels that changed and hand them to their Image widgets. Bytes are the data: URLs handed over
+(what goes to the browser, base64 included). It runs in a real IPython kernel, as in JupyterLab.
 
-Usage: python benchmarks/widget_update.py [--changes 50]
+Prints a row per control, then the pooled p50 / p95 per kind of control (sliders; dropdowns,
+multi-selects, toggles and checkboxes) against the targets, and the load average: other work on
+the machine's cores slows every step (CPU ms is what an idle machine's wall time would be).
+
+Usage: python benchmarks/widget_update.py [--changes 30] [--pixel-ratio 1] [--font-scale 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
 
+import ipywidgets
 import numpy as np
-from render_options import TIMES_ALIGN, TIMES_HEADER, run_in_kernel, time_updates
+from render_options import run_in_kernel
 
 import widgets
 
-CASES = [  # (explorer, control moved); the others keep their defaults
-    ("ActivationExplorer", "negative_slope"),
-    ("ActivationExplorer", "bias_shift"),
-    ("ActivationExplorer", "x_range"),  # new x ticks: every update redraws the curves' axes
-    ("LayerExplorer", "in_channels"),
-    ("LayerExplorer", "input_size"),
-    ("LayerExplorer", "kernel_size"),
-    ("ReceptiveFieldExplorer", "layers"),
-    ("ReceptiveFieldExplorer", "input_size"),  # a new image size: new image extent and ticks
-    ("NormalizationExplorer", "kind"),
-    ("NormalizationExplorer", "channels"),  # a new cell grid: the right panel is redrawn
-    ("AttentionExplorer", "d_model"),
-    ("AttentionExplorer", "seq_len"),
-    ("MemoryExplorer", "model"),
-    ("MemoryExplorer", "resolution"),  # each new resolution is a new profile
-    ("MemoryExplorer", "batch"),
-    ("EnergyExplorer", "workload"),
-    ("RooflineExplorer", "model"),
-    ("RooflineExplorer", "batch"),
-    ("AttentionWeightsExplorer", "causal"),
-    ("AttentionWeightsExplorer", "sentence"),  # new tick labels: redraws the heat map's axes
-    ("PositionalEncodingExplorer", "d_model"),  # new limits each step: redraws both axes
-    # LatencyExplorer measures time on each update: not a rendering benchmark
-]
+EXPLORERS = [
+    "ActivationExplorer",
+    "LayerExplorer",
+    "AttentionExplorer",
+    "MemoryExplorer",
+    "EnergyExplorer",
+    "RooflineExplorer",
+    "ReceptiveFieldExplorer",
+    "NormalizationExplorer",
+    "AttentionWeightsExplorer",
+    "PositionalEncodingExplorer",
+]  # LatencyExplorer measures time on each update: not a rendering benchmark
+SLIDERS = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.SelectionSlider,
+           ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)  # fmt: skip
+TARGETS_MS = {"slider": 25, "choice": 50}  # p95, issue 11
+TARGET_SLIDER_KIB = 25  # median bytes per slider step
 
 
-def slider_values(control, changes: int) -> list:
-    """Up to `changes` values the browser could send (options, or steps of the slider), spread
-    over the whole range, none the current value."""
-    if hasattr(control, "options"):
+def kind(control: ipywidgets.ValueWidget) -> str:
+    return "slider" if isinstance(control, SLIDERS) else "choice"
+
+
+def control_values(control: ipywidgets.ValueWidget, changes: int) -> list:
+    """Up to `changes` values the browser could send, spread over the whole range or options,
+    none the current value."""
+    if isinstance(control, ipywidgets.SelectMultiple):  # growing and shrinking selections
+        options = [option[1] if isinstance(option, tuple) else option for option in control.options]
+        values = [tuple(options[: k + 1]) for k in range(len(options))]
+        values += [tuple(options[k:]) for k in range(1, len(options))]
+    elif hasattr(control, "options"):
         values = [option[1] if isinstance(option, tuple) else option for option in control.options]
+    elif isinstance(control.value, bool):
+        values = [not control.value, control.value] * (changes // 2)
+        return values[:changes]
     else:
         offsets = np.arange(0, control.max - control.min + control.step / 2, control.step)
         if isinstance(control.value, tuple):  # a range slider: narrow it from both ends
@@ -60,35 +72,74 @@ def slider_values(control, changes: int) -> list:
     return [values[i] for i in picked]
 
 
-def report(changes: int) -> None:
-    """Print a markdown table of update times; call this inside a kernel."""
-    print(f"| explorer | control moved | updates | {TIMES_HEADER} | messages |")
-    print(f"|---|---|---:|{TIMES_ALIGN}|---:|")
-    for name, control_name in CASES:
-        print(time_case(name, control_name, changes))
-
-
-def time_case(name: str, control_name: str, changes: int) -> str:
-    """One table row: move the control of a new explorer across its range."""
+def time_control(name: str, control_name: str, changes: int) -> tuple[str, list, list, list]:
+    """Move one control of a new explorer across its range: (kind, ms, CPU ms, KiB) per step."""
     explorer = getattr(widgets, name)()
     control = explorer.controls[control_name]
-    values = slider_values(control, changes)
-    messages = []
-
-    def move(value) -> None:
+    sent: list[int] = []
+    for image in explorer.widget.children[2].children:
+        image.observe(lambda change: sent.append(len(change["new"])), names="value")
+    wall, cpu, kib = [], [], []
+    for value in control_values(control, changes):
+        sent.clear()
+        wall_start, cpu_start = time.perf_counter(), time.process_time()
         control.value = value
-        messages.append(explorer.message)
+        wall.append((time.perf_counter() - wall_start) * 1e3)
+        cpu.append((time.process_time() - cpu_start) * 1e3)
+        if explorer.message == "":  # an invalid setting sends a message, not a picture
+            kib.append(sum(sent) / 1024)
+    return kind(control), wall, cpu, kib
 
-    times = time_updates(move, values)
-    shown = sum(message != "" for message in messages)
-    return f"| {name} | {control_name} | {len(values)} | {times} | {shown} |"
+
+def percentiles(values: list[float]) -> str:
+    if not values:
+        return "- | -"
+    p50, p95 = np.percentile(values, [50, 95])
+    return f"{p50:.1f} | {p95:.1f}"
+
+
+def report(changes: int, pixel_ratio: float, font_scale: float) -> None:
+    """Print markdown tables of update times and bytes; call this inside a kernel."""
+    widgets.display_options(pixel_ratio=pixel_ratio, font_scale=font_scale)
+    print(f"display_options: {widgets.display_options()}; load average before: {load_average()}")
+    print(
+        "| explorer | control | kind | steps | p50 ms | p95 ms | CPU p50 ms | KiB p50 | KiB p95 |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    pooled: dict[str, tuple[list, list, list]] = {k: ([], [], []) for k in TARGETS_MS}
+    for name in EXPLORERS:
+        for control_name in getattr(widgets, name)().controls:
+            control_kind, wall, cpu, kib = time_control(name, control_name, changes)
+            for total, part in zip(pooled[control_kind], (wall, cpu, kib), strict=True):
+                total += part
+            print(
+                f"| {name} | {control_name} | {control_kind} | {len(wall)} | "
+                f"{percentiles(wall)} | {np.median(cpu):.1f} | {percentiles(kib)} |"
+            )
+    print(f"\nload average after: {load_average()}\n")
+    print("| pooled | steps | p50 ms | p95 ms (target) | CPU p50 / p95 ms | KiB p50 (target) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for control_kind, (wall, cpu, kib) in pooled.items():
+        p50, p95 = np.percentile(wall, [50, 95])
+        cpu50, cpu95 = np.percentile(cpu, [50, 95])
+        kib_target = f" (≤ {TARGET_SLIDER_KIB})" if control_kind == "slider" else ""
+        print(
+            f"| {control_kind}s | {len(wall)} | {p50:.1f} | {p95:.1f} (≤ {TARGETS_MS[control_kind]}) "
+            f"| {cpu50:.1f} / {cpu95:.1f} | {np.median(kib):.1f}{kib_target} |"
+        )
+
+
+def load_average() -> str:
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--pixel-ratio", type=float, default=1.0)
+    parser.add_argument("--font-scale", type=float, default=1.0)
     args = parser.parse_args()
-    run_in_kernel(__file__, f"report({args.changes})")
+    run_in_kernel(__file__, f"report({args.changes}, {args.pixel_ratio}, {args.font_scale})")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 - layer_row, hand_made_profile: small Profiles with numbers chosen by hand.
 - control_settings, check_random_settings: random control values never break an explorer.
-- count_full_draws: how often an explorer redraws its whole figure.
+- count_full_draws: which panels of an explorer are redrawn in full.
 - torch_flops, torch_macs: FLOPs and MACs as torch's FlopCounterMode counts them; floats: a float64 tensor.
 """
 
@@ -120,10 +120,17 @@ def check_random_settings(
 
 
 def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
-    """A list that gets one item each time `explorer` redraws its whole figure from now on."""
+    """A list that gets the panel's index each time `explorer` redraws a whole panel from now on
+    (a one-panel explorer: 0 for each full redraw)."""
     full_draws: list[int] = []
-    draw = explorer._canvas.draw
-    monkeypatch.setattr(explorer._canvas, "draw", lambda: full_draws.append(1) or draw())
+    for index, panel in enumerate(explorer._panels):
+        draw = panel.canvas.draw
+
+        def counted(index: int = index, draw: Callable[[], None] = draw) -> None:
+            full_draws.append(index)
+            draw()
+
+        monkeypatch.setattr(panel.canvas, "draw", counted)
     return full_draws
 
 

@@ -1,4 +1,4 @@
-"""ActivationExplorer shows what widgets.core.activations computes, on one figure."""
+"""ActivationExplorer shows what widgets.core.activations computes, in its panels."""
 
 from __future__ import annotations
 
@@ -40,15 +40,15 @@ def test_curves_are_the_core_recipes():
 def test_readouts_show_facts_and_the_dying_experiment():
     ex = ActivationExplorer(activations=("tanh", "relu"), bias_shift=-0.5, learning_rate=0.2)
     expected = dying_relu(bias_shift=-0.5, learning_rate=0.2)
-    assert list(ex.readouts) == ["tanh", "relu", "dead_fraction", "gradient_norm"]
+    assert list(ex.readouts) == ["tanh", "relu", "dead_units", "dead_fraction", "gradient_norm"]
     assert "range (-1, 1); zero-centred; monotonic" in ex.readouts["tanh"]
-    assert "f' = 0 for x <= 0" in ex.readouts["relu"]
+    assert "f' is 0 (or vanishes) where: x <= 0" in ex.readouts["relu"]
     assert ex.readouts["dead_fraction"] == expected.dead_fraction > 0
     assert ex.readouts["gradient_norm"] == expected.gradient_norm
     counts = np.histogram(expected.active_fraction, bins=BINS)[0]
     assert_close(torch.from_numpy(ex.unit_histogram.get_data().values), torch.from_numpy(counts))
-    assert ex.dead_text.get_text() == f"dead: {expected.dead_units} of 256 units"
-    assert "dead units (fraction)" in ex.widget.children[3].value
+    assert ex.readouts["dead_units"] == f"{expected.dead_units} of 256"
+    assert "dead units (share)" in ex.widget.children[3].value
 
 
 def test_leaky_units_do_not_die_and_the_figure_is_kept():
@@ -60,7 +60,7 @@ def test_leaky_units_do_not_die_and_the_figure_is_kept():
     assert ex.figure is figure
     assert ex.readouts["dead_fraction"] == expected.dead_fraction == 0
     assert ex.readouts["gradient_norm"] == expected.gradient_norm > 0
-    assert ex.dead_text.get_text() == "dead: 0 of 256 units"
+    assert ex.readouts["dead_units"] == "0 of 256"
 
 
 def test_negative_slope_moves_the_leaky_curve_not_the_axes(explorer):
@@ -84,9 +84,11 @@ def test_the_legend_names_the_shown_curves_in_their_colours(explorer):
     explorer.set(activations=("tanh", "elu"))
     explorer.set(activations=("elu", "tanh"))
     (legend,) = [child for child in explorer.curves_ax.get_children() if isinstance(child, Legend)]
-    assert [text.get_text() for text in legend.texts] == ["ELU", "Tanh"]
-    colours = [handle.get_color() for handle in legend.legend_handles]
+    assert [text.get_text() for text in legend.texts] == ["ELU", "Tanh", "f(x)", "derivative f'(x)"]
+    colours = [handle.get_color() for handle in legend.legend_handles[:2]]
     assert colours == [explorer.output_lines[name].get_color() for name in ("elu", "tanh")]
+    styles = [handle.get_linestyle() for handle in legend.legend_handles[2:]]
+    assert styles == ["-", "--"]  # the key to the derivatives' dashes
 
 
 @pytest.mark.parametrize(
@@ -121,6 +123,6 @@ def test_random_settings_never_raise(explorer):
         valid = bool(values["activations"]) and values["x_range"][0] < values["x_range"][1]
         assert (explorer.message == "") == valid
         if valid:
-            assert list(explorer.readouts)[:-2] == list(values["activations"])
+            assert list(explorer.readouts)[:-3] == list(values["activations"])
 
     check_random_settings(explorer, check)

@@ -1,4 +1,4 @@
-"""AttentionExplorer shows what widgets.core.transformer computes, on one figure."""
+"""AttentionExplorer shows what widgets.core.transformer computes, in its panels."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from widgets.ui.attention import (
     AttentionExplorer,
     crossover_seq_len,
 )
+from widgets.ui.base import format_readout
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,10 @@ def test_current_seq_len_and_crossover_are_marked(explorer):
     assert list(explorer.crossover_ring.get_xdata()) == [2048]
     at_crossover = transformer_cost(512, 8, 2048, 6, d_ff=2048)
     assert list(explorer.crossover_ring.get_ydata()) == [at_crossover.macs_of(*ATTENTION_TERMS)]
-    assert explorer.crossover_text.get_text() == "attention ≥ FFN from 2,048 tokens"
+    assert explorer.readouts["crossover_seq_len"] == 2048
+    legend = [text.get_text() for text in explorer.macs_ax.get_legend().texts]
+    assert legend[-2:] == ["at the chosen seq_len", "attention = FFN"]  # the dots, the ring
+    assert "%" in format_readout(explorer.readouts["attention_share"])
     assert explorer.readouts["attention_share"] > 0.5  # 8192 tokens: past the crossover
 
 

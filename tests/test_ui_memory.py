@@ -1,4 +1,4 @@
-"""MemoryExplorer shows what widgets.core.profiler measures, on one figure."""
+"""MemoryExplorer shows what widgets.core.profiler measures, on one panel."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from torch.testing import assert_close
 from widgets.core.profiler import eval_mode, meta_model, profile
 from widgets.core.units import format_bytes
 from widgets.ui import memory
-from widgets.ui.memory import Y_LIMITS, MemoryExplorer
+from widgets.ui.memory import MemoryExplorer
 
 
 @pytest.fixture(scope="module")
@@ -60,19 +60,25 @@ def test_readouts_are_the_profile():
 def test_bars_curve_and_peak_are_the_profile_rows():
     ex = MemoryExplorer(model="resnet50", batch=2)
     prof, rows = core_rows("resnet50", batch=2)
-    visible = lambda values: floats(max(v, Y_LIMITS[0]) for v in values)  # noqa: E731
+    low, high = ex.ax.get_ylim()
+    every = [v for row in rows for v in (row.weight_bytes, row.activation_bytes) if v > 0]
+    assert low <= min(every) and max(every) <= high  # the axis fits the data...
+    assert low * 1024 > min(every) and max(every) * 1024 > high  # ...within a power of 1024
+    assert [t.get_text() for t in ex.ax.get_yticklabels()][:2] == ["1 B", "1 KiB"]
+    visible = lambda values: floats(max(v, low) for v in values)  # noqa: E731
     assert_close(bar_heights(ex.weight_bars), visible(row.weight_bytes for row in rows))
     assert_close(bar_heights(ex.activation_bars), visible(row.activation_bytes for row in rows))
     assert_close(
         floats(ex.live_line.get_ydata()), floats(row.live_activation_bytes for row in rows)
     )
-    depth = (np.arange(len(rows)) + 0.5) / len(rows)  # centre of each layer's slot, 0 to 1
-    assert_close(floats(ex.live_line.get_xdata()), floats(depth))
+    position = np.arange(1, len(rows) + 1)  # each layer's number, in forward order
+    assert_close(floats(ex.live_line.get_xdata()), floats(position))
     peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
-    assert list(ex.peak_marker.get_xdata()) == [depth[peak_row]]
+    assert list(ex.peak_marker.get_xdata()) == [position[peak_row]]
     assert list(ex.peak_marker.get_ydata()) == [prof.peak_activation_bytes]
-    assert ex.early_span.get_width() == (len(rows) // 4) / len(rows)
-    assert ex.ax.get_xlim() == (0, 1)
+    assert ex.early_span.get_width() == len(rows) // 4
+    assert ex.ax.get_xlim() == (0.5, len(rows) + 0.5)
+    assert ex.ax.get_xlabel() == "layer (in forward order)"
 
 
 @pytest.mark.parametrize("model", ["resnet18", "vgg16", "mobilenet_v2", "efficientnet_b0"])
@@ -94,23 +100,23 @@ def test_batch_scales_activations_not_weights_with_a_fast_redraw(monkeypatch):
     figure, weights = ex.figure, bar_heights(ex.weight_bars)
     activations, readouts = bar_heights(ex.activation_bars), ex.readouts
     full_draws = count_full_draws(ex, monkeypatch)
-    ex.set(batch=8)
+    ex.set(batch=2)
     assert ex.figure is figure
     assert full_draws == []  # the axes did not change: only the bars were redrawn
+    ex.set(batch=8)
     assert torch.equal(bar_heights(ex.weight_bars), weights)
     assert_close(bar_heights(ex.activation_bars), activations * 8)
     assert ex.readouts["model_size"] == readouts["model_size"]
     assert ex.readouts["peak_activation"] != readouts["peak_activation"]
 
 
-def test_a_new_model_keeps_the_figure_and_its_axes(explorer, monkeypatch):
+def test_a_new_model_keeps_the_figure_and_fits_its_axes(explorer):
     explorer.set(model="alexnet", resolution=224, batch=1)
     figure, rows = explorer.figure, len(explorer.live_line.get_xdata())
-    full_draws = count_full_draws(explorer, monkeypatch)
     explorer.set(model="mobilenet_v3_large")
     assert explorer.figure is figure and explorer.message == ""
     assert len(explorer.live_line.get_xdata()) > 100 > rows
-    assert explorer.ax.get_xlim() == (0, 1) and full_draws == []  # one depth axis for all
+    assert explorer.ax.get_xlim() == (0.5, len(explorer.live_line.get_xdata()) + 0.5)
 
 
 def test_warm_up_profiles_the_likely_next_settings(monkeypatch):
@@ -186,7 +192,7 @@ def test_forward_works_is_what_torch_accepts(model, resolution, works):
 
 
 # 100 settings, not 200: nearly every one is a new model, so a new profile (~40 ms) and a full
-# redraw of the figure (~35 ms); 200 would not fit the file's time budget.
+# redraw of the panel; 200 would not fit the file's time budget.
 def test_random_settings_never_raise(explorer):
     def check(values):
         model, resolution = values["model"], values["resolution"]

@@ -64,7 +64,9 @@ _EXPORTS: dict[str, str] = {
     "machine_peaks": "widgets.core.roofline",
     "roofline": "widgets.core.roofline",
     "achieved_performance": "widgets.core.roofline",
-    # explorers
+    # explorers, and how they draw
+    "display_options": "widgets.ui.render",
+    "DisplayOptions": "widgets.ui.render",
     "ActivationExplorer": "widgets.ui.activation",
     "LayerExplorer": "widgets.ui.layer",
     "ReceptiveFieldExplorer": "widgets.ui.receptive_field",

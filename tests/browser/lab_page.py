@@ -1,9 +1,9 @@
 """Drive a notebook in JupyterLab like a student: open it, Run All, move controls, read errors.
 
 Every wait is on a condition in the page (a prompt, an img src, a text), never a fixed sleep.
-An *explorer* is a widget view with a picture, laid out as widgets.ui.base.Explorer does it:
+An *explorer* is a widget view with pictures, laid out as widgets.ui.base.Explorer does it:
 controls (sliders, dropdowns), a message box (class effml-message, empty unless the setting
-is invalid), the picture (`img.widget-image`, a PNG), and HTML readouts.
+is invalid), the pictures (one `img.widget-image` per panel, each a PNG), and HTML readouts.
 An invalid setting only shows a message: the picture and readouts stay as they were.
 """
 
@@ -54,8 +54,9 @@ KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.d
 MESSAGE_BOX = ".effml-message"  # the explorer's message box (widgets/ui/base.py)
 # what a check can watch change in an explorer: JS functions of the explorer's root element
 PART_JS = {
-    # each redraw gives the image a new data: URL (it changes whenever the picture does)
-    "image": "root => root.querySelector('img.widget-image')?.getAttribute('src') ?? ''",
+    # each redraw gives a panel's image a new data: URL (it changes whenever its picture does)
+    "image": """root => [...root.querySelectorAll('img.widget-image')]
+                        .map(img => img.getAttribute('src') ?? '').join(' ')""",
     "readout": f"""root => [...root.querySelectorAll('.widget-html:not({MESSAGE_BOX})')]
                           .map(html => html.innerText).join('\\n')""",
     "message": f"root => root.querySelector('{MESSAGE_BOX}')?.innerText.trim() ?? ''",
@@ -201,8 +202,9 @@ def wait_for_change(explorer: Locator, part: str, before: str) -> None:
 
 
 def wait_for_image(explorer: Locator) -> None:
-    """Wait until the explorer's picture is loaded and has pixels."""
-    loaded = "root => root.querySelector('img.widget-image')?.naturalWidth > 0"
+    """Wait until the explorer's pictures are loaded and have pixels."""
+    loaded = """root => { const imgs = [...root.querySelectorAll('img.widget-image')];
+                          return imgs.length > 0 && imgs.every(img => img.naturalWidth > 0); }"""
     wait_until(explorer, loaded, None, "no picture was loaded")
 
 
@@ -265,31 +267,41 @@ def save_screenshot(element: Locator, path: Path) -> Path:
 
 # Resolves to {shown, ms} for the next keydown on `handle`: shown = "image" if the explorer
 # shows a new picture, with ms until the first frame drawn after it loads (a MutationObserver
-# sees the img src change, the 'load' event says the PNG is decoded, requestAnimationFrame waits
-# for the frame that shows it); "message" if it shows a new message instead (an invalid
-# setting); "nothing" if neither happens within waitMs (e.g. the same picture as before).
+# sees an img src change, the 'load' event says the PNG is decoded, requestAnimationFrame waits
+# for the frame that shows it; if several panels change, for all of those changed by then);
+# "message" if it shows a new message instead (an invalid setting); "nothing" if neither happens
+# within waitMs (e.g. the same picture as before).
 ARM_PROBE_JS = f"""([handle, root, waitMs]) => ({{ done: new Promise(resolve => {{
-    const image = {PART_JS["image"]}, message = {PART_JS["message"]};
-    const img = root.querySelector('img.widget-image');
-    const [oldImage, oldMessage] = [image(root), message(root)];
-    let pressedAt = null;
+    const message = {PART_JS["message"]};
+    const imgs = [...root.querySelectorAll('img.widget-image')];
+    const oldSrcs = imgs.map(img => img.getAttribute('src'));
+    const oldMessage = message(root);
+    const loading = new Set();
+    let pressedAt = null, done = false;
     handle.addEventListener('keydown', () => {{ pressedAt = performance.now(); }},
                             {{ once: true, capture: true }});
-    const show = shown => () => resolve({{ shown, ms: performance.now() - pressedAt }});
+    const finish = shown => {{
+        if (done) return;
+        done = true;
+        observer.disconnect();
+        resolve({{ shown, ms: performance.now() - pressedAt }});
+    }};
     const observer = new MutationObserver(() => {{
-        if (pressedAt === null) return;
-        if (image(root) !== oldImage) {{
-            observer.disconnect();
-            img.addEventListener('load', () => requestAnimationFrame(show('image')),
-                                 {{ once: true }});
-        }} else if (message(root) !== oldMessage) {{
-            observer.disconnect();
-            show('message')();
-        }}
+        if (pressedAt === null || done) return;
+        imgs.forEach((img, i) => {{
+            if (img.getAttribute('src') !== oldSrcs[i] && !loading.has(img)) {{
+                loading.add(img);
+                img.addEventListener('load', () => {{
+                    loading.delete(img);
+                    if (loading.size === 0) requestAnimationFrame(() => finish('image'));
+                }}, {{ once: true }});
+            }}
+        }});
+        if (loading.size === 0 && message(root) !== oldMessage) finish('message');
     }});
     observer.observe(root, {{ subtree: true, childList: true, characterData: true,
                              attributes: true, attributeFilter: ['src'] }});
-    setTimeout(() => {{ observer.disconnect(); show('nothing')(); }}, waitMs);
+    setTimeout(() => finish('nothing'), waitMs);
 }}) }})"""
 
 

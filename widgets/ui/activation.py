@@ -1,14 +1,15 @@
 """ActivationExplorer (lab 1): activation functions, their derivatives, and dying ReLUs.
 
-Left: the selected activations f(x) (solid) and their derivatives f'(x) (dashed).
-Right: one real nn.Linear layer followed by ReLU or leaky ReLU after one SGD step
+Left panel: the selected activations f(x) (solid) and their derivatives f'(x) (dashed).
+Right panel: one real nn.Linear layer followed by ReLU or leaky ReLU after one SGD step
 (widgets.core.activations.dying_relu): how many units still fire, and on what share of the batch.
+The count of dead units is a readout, so a step of the dying-ReLU sliders redraws the histogram
+only; the x axis follows the x range in steps of 2, so most x range steps move the curves only.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,6 +17,8 @@ import ipywidgets
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
 
 from widgets.core.activations import (
     ACTIVATIONS,
@@ -27,12 +30,13 @@ from widgets.core.activations import (
 from widgets.core.latency import using_threads
 
 from . import style
-from .base import Explorer, set_limits
-from .stamps import StampedLegend, stamped_legend
+from .base import Explorer, Share, coarse_limits, set_limits
 
 POINTS = 401  # samples of x per curve
 MAX_SLOPE = 0.5  # of leaky ReLU, on the slider
 BINS = np.linspace(0, 1, 21)  # of the share of the batch on which a unit fires
+X_STEP = 2.0  # the x axis limits are multiples of this (the x range slider steps by 0.5)
+Y_STEP = 1.0  # and the y axis limits
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class ActivationView:
     x: np.ndarray
     outputs: dict[str, np.ndarray]  # activation name -> f(x)
     derivatives: dict[str, np.ndarray]  # activation name -> f'(x), empty if not shown
+    xlim: tuple[float, float]
     ylim: tuple[float, float]
     dying: DyingReluResult
     units_per_bin: np.ndarray  # histogram of dying.active_fraction over BINS
@@ -55,9 +60,11 @@ class ActivationExplorer(Explorer):
 
     readout_labels: ClassVar[dict[str, str]] = {
         **{name: activation.display_name for name, activation in ACTIVATIONS.items()},
-        "dead_fraction": "dead units (fraction)",
+        "dead_units": "dead units",
+        "dead_fraction": "dead units (share)",
         "gradient_norm": "|dL/dW| after the step",
     }
+    panel_widths = (1, 1)
     control_groups: ClassVar[dict[str, tuple[str, ...]]] = {
         "Curves": ("activations", "show_derivative", "x_range", "negative_slope"),
         "Dying ReLU: one SGD step on a 64 → 256 layer": (
@@ -94,36 +101,39 @@ class ActivationExplorer(Explorer):
             ),
         }  # fmt: skip
 
-    def make_figure(self, figure: Figure) -> None:
-        self.curves_ax, self.units_ax = figure.subplots(1, 2)
-        self.curves_ax.set(xlabel="input x", ylabel="f(x), f'(x) (dashed)", title="Activations")
-        self.curves_ax.axhline(0, color=style.GREY, linewidth=0.8)
-        self.curves_ax.axvline(0, color=style.GREY, linewidth=0.8)
-        self.curves_ax.locator_params(nbins=5)  # fewer tick labels: x_range redraws them all
+    def make_figure(self, curves_figure: Figure, units_figure: Figure) -> None:
+        ax = self.curves_ax = curves_figure.add_subplot(
+            xlabel="input x", ylabel="f(x), f'(x)", title="Activations",
+            xlim=(-4, 4), ylim=(-1, 4),
+        )  # fmt: skip
+        ax.axhline(0, color=style.GREY, linewidth=0.8)
+        ax.axvline(0, color=style.GREY, linewidth=0.8)
+        ax.locator_params(nbins=5)
         # one solid and one dashed line per activation, shown when selected
         self.output_lines = {
-            name: self.curves_ax.plot([], [], animated=True, visible=False)[0]
-            for name in ACTIVATIONS
+            name: ax.plot([], [], animated=True, visible=False)[0] for name in ACTIVATIONS
         }
         self.derivative_lines = {
-            name: self.curves_ax.plot([], [], "--", linewidth=1.2, animated=True, visible=False)[0]
+            name: ax.plot([], [], "--", linewidth=1.2, animated=True, visible=False)[0]
             for name in ACTIVATIONS
         }
-        self.legend: StampedLegend | None = None
+        # the key to the line styles, after the activations' colours in the legend
+        self.style_keys = {
+            "f(x)": Line2D([], [], color=style.GREY),
+            "derivative f'(x)": Line2D([], [], color=style.GREY, linestyle="--", linewidth=1.2),
+        }
+        self.legend: Legend | None = None
 
-        self.units_ax.set(
+        self.units_ax = units_figure.add_subplot(
             xlabel="share of the batch on which a unit fires",
             ylabel="units",
             title="After one SGD step",
             xlim=(0, 1),
+            ylim=(0, 256),
         )
         self.unit_histogram = self.units_ax.stairs(
             np.zeros(len(BINS) - 1), BINS, fill=True, color=style.BLUE, animated=True
         )
-        self.dead_text = self.units_ax.text(
-            0.97, 0.95, "", transform=self.units_ax.transAxes, ha="right", va="top",
-            color=style.VERMILLION, animated=True,
-        )  # fmt: skip
 
     def compute(
         self,
@@ -164,6 +174,7 @@ class ActivationExplorer(Explorer):
             x=x.numpy(),
             outputs=outputs,
             derivatives=derivatives,
+            xlim=coarse_limits(low, high, X_STEP),
             ylim=_round_out(*limit_curves),
             dying=dying,
             units_per_bin=units_per_bin,
@@ -173,7 +184,8 @@ class ActivationExplorer(Explorer):
         facts = {name: _facts(ACTIVATIONS[name]) for name in view.outputs}
         return {
             **facts,
-            "dead_fraction": view.dying.dead_fraction,
+            "dead_units": f"{view.dying.dead_units} of {view.dying.units}",
+            "dead_fraction": Share(view.dying.dead_fraction),
             "gradient_norm": view.dying.gradient_norm,
         }
 
@@ -189,16 +201,17 @@ class ActivationExplorer(Explorer):
                 self.derivative_lines[name].set_data(view.x, view.derivatives[name])
                 self.derivative_lines[name].set_color(colour)
         labels = [ACTIVATIONS[name].display_name for name in view.outputs]
-        if self.legend is None or [t.get_text() for t in self.legend.texts] != labels:
+        keys = list(self.style_keys) if view.derivatives else []
+        if self.legend is None or [t.get_text() for t in self.legend.texts] != labels + keys:
             if self.legend is not None:
                 self.legend.remove()
             handles = [self.output_lines[name] for name in view.outputs]
-            self.legend = stamped_legend(self.curves_ax, handles, labels, loc="upper left")
-        set_limits(self.curves_ax, xlim=(view.x[0], view.x[-1]), ylim=view.ylim)
+            handles += [self.style_keys[key] for key in keys]
+            self.legend = self.curves_ax.legend(handles, labels + keys, loc="upper left")
+        set_limits(self.curves_ax, xlim=view.xlim, ylim=view.ylim)
 
         self.unit_histogram.set_data(values=view.units_per_bin)
         set_limits(self.units_ax, ylim=(0, view.dying.units))
-        self.dead_text.set_text(f"dead: {view.dying.dead_units} of {view.dying.units} units")
 
 
 @functools.lru_cache(maxsize=64)
@@ -218,21 +231,21 @@ def _params(activation: Activation, negative_slope: float) -> dict[str, float]:
 
 
 def _round_out(*curves: np.ndarray) -> tuple[float, float]:
-    """y limits covering `curves`, rounded out to multiples of 0.5 so they rarely change."""
+    """y limits covering `curves`, rounded out to multiples of Y_STEP so they rarely change."""
     low = min(0.0, *(float(c.min()) for c in curves))
     high = max(1.0, *(float(c.max()) for c in curves))
     margin = 0.05 * (high - low)
-    return math.floor((low - margin) * 2) / 2, math.ceil((high + margin) * 2) / 2
+    return coarse_limits(low - margin, high + margin, Y_STEP)
 
 
 def _facts(activation: Activation) -> str:
-    """One line: range, zero-centred, monotonic, where f' is zero, cost."""
+    """One line: range, zero-centred, monotonic, where f' is zero or vanishes, cost."""
     return "; ".join(
         [
             f"range {activation.output_range}",
             "zero-centred" if activation.zero_centred else "not zero-centred",
             "monotonic" if activation.monotonic else "not monotonic",
-            f"f' = 0 for {activation.zero_gradient}",
+            f"f' is 0 (or vanishes) where: {activation.zero_gradient}",
             f"cost: {activation.relative_cost}",
         ]
     )

@@ -1,10 +1,11 @@
 """AttentionExplorer (lab 3): attention's cost grows quadratically with the number of tokens.
 
-Left: MACs of each term of `n_layers` transformer blocks against the sequence length, log-log.
-The projections and the FFN grow linearly with the tokens, QKᵀ and softmax·V quadratically, so
-from some length on attention needs more MACs than the FFN (the crossover, marked).
-Right: the memory that grows with tokens: one layer's attention matrix (quadratic), the KV cache
-(linear) and, for scale, the weights (constant).
+Left panel: MACs of each term of `n_layers` transformer blocks against the sequence length,
+log-log. The projections and the FFN grow linearly with the tokens, QKᵀ and softmax·V (always
+equal: one curve) quadratically, so from some length on attention needs more MACs than the FFN
+(the crossover, ringed; its length is a readout).
+Right panel: the memory that grows with tokens: one layer's attention matrix (quadratic), the KV
+cache (linear) and, for scale, the weights (constant). Dots mark the chosen seq_len.
 Every number comes from widgets.core.transformer.transformer_cost for one sequence (batch 1);
 a decoder's cross-attention reads an encoder output as long as its own input.
 """
@@ -17,13 +18,13 @@ from typing import Any, ClassVar
 import ipywidgets
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from widgets.core.transformer import ATTENTION_TERMS, KINDS, TransformerCost, transformer_cost
 from widgets.core.units import format_bytes
 
 from . import style
-from .base import Explorer, log_limits
-from .stamps import stamped_legend
+from .base import Explorer, Share, log_limits
 
 # the seq_len slider: powers of two and the halfway points 1.5 x 2^k, from 16 to 128 Ki tokens
 SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)) if n <= 2**17))
@@ -36,8 +37,7 @@ HEAD_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 MACS_CURVES = {
     "projections (QKV + output)": ("qkv_projection", "output_projection"),
     "FFN": ("ffn",),
-    "QKᵀ": ("attention_scores",),
-    "softmax·V": ("attention_values",),
+    "QKᵀ = softmax·V, each": ("attention_scores",),
     "attention = QKᵀ + softmax·V": ATTENTION_TERMS,
 }
 # curve label -> the TransformerCost field it shows, in bytes
@@ -95,12 +95,13 @@ class AttentionExplorer(Explorer):
         "params": "params (the same for every seq_len)",
         "d_ff": "d_ff (FFN width)",
         "macs": "MACs (one sequence)",
-        "attention_share": "attention share of MACs",
+        "attention_share": "attention's share of the MACs",
         "crossover_seq_len": "attention MACs ≥ FFN MACs from seq_len",
         "attention_matrix": "attention matrix, one layer (at bits)",
         "kv_cache": "KV cache, all layers (at bits)",
         "weights": "weights (at bits)",
     }
+    panel_widths = (1, 1)
     control_groups: ClassVar[dict[str, tuple[str, ...]]] = {
         "Input": ("seq_len", "bits"),
         "Model": ("kind", "d_model", "n_heads", "n_layers", "ffn_multiplier"),
@@ -130,10 +131,13 @@ class AttentionExplorer(Explorer):
             ),
         }  # fmt: skip
 
-    def make_figure(self, figure) -> None:
-        self.macs_ax, self.memory_ax = figure.subplots(1, 2)
-        self.macs_ax.set(ylabel="MACs per forward pass", title="Compute (batch 1)")
-        self.memory_ax.set(ylabel="memory", title="Memory (at the chosen bits)")
+    def make_figure(self, macs_figure: Figure, memory_figure: Figure) -> None:
+        self.macs_ax = macs_figure.add_subplot(
+            ylabel="MACs per forward pass", title="Compute (batch 1)"
+        )
+        self.memory_ax = memory_figure.add_subplot(
+            ylabel="memory", title="Memory (at the chosen bits)"
+        )
         ticks = [16, 128, 1024, 8192, 65536]
         for ax in (self.macs_ax, self.memory_ax):
             ax.set(xscale="log", yscale="log", xlabel="sequence length (tokens)")
@@ -145,9 +149,9 @@ class AttentionExplorer(Explorer):
         _set_log_ticks(self.macs_ax, SI_TICKS, [v for c in extremes for v in _curve_macs(c)])
         _set_log_ticks(self.memory_ax, BINARY_TICKS, [v for c in extremes for v in _curve_bytes(c)])
 
-        colours = [style.BLUE, style.GREEN, style.ORANGE, style.SKY, style.VERMILLION]
-        line_styles = ["-", "-", "-", "--", "-"]
-        widths = [1.8, 1.8, 1.2, 1.2, 2.6]
+        colours = [style.BLUE, style.GREEN, style.SKY, style.VERMILLION]
+        line_styles = ["-", "-", "--", "-"]
+        widths = [1.8, 1.8, 1.4, 2.6]
         self.macs_lines = [
             self.macs_ax.plot([], [], ls, color=c, linewidth=w, animated=True)[0]
             for c, ls, w in zip(colours, line_styles, widths, strict=True)
@@ -156,22 +160,26 @@ class AttentionExplorer(Explorer):
             self.memory_ax.plot([], [], color=colour, animated=True)[0]
             for colour in (style.VERMILLION, style.PURPLE, style.BLUE)
         ]
-        stamped_legend(self.macs_ax, self.macs_lines, MACS_CURVES, loc="upper left")
-        stamped_legend(self.memory_ax, self.memory_lines, MEMORY_CURVES, loc="upper left")
-
         # the current seq_len: a dot on every curve, on a line up from the x axis
         current = {"color": style.CURRENT_COLOUR, "animated": True}
-        self.current_lines = [ax.plot([], [], linewidth=0.8, **current)[0] for ax in figure.axes]
-        self.current_dots = [ax.plot([], [], "o", markersize=4, **current)[0] for ax in figure.axes]
+        axes = (self.macs_ax, self.memory_ax)
+        self.current_lines = [ax.plot([], [], linewidth=0.8, **current)[0] for ax in axes]
+        self.current_dots = [ax.plot([], [], "o", markersize=4, **current)[0] for ax in axes]
         # the crossover: a ring where the attention curve meets the FFN curve
         (self.crossover_ring,) = self.macs_ax.plot(
             [], [], "o", markersize=10, fillstyle="none", markeredgewidth=1.5,
             color=style.VERMILLION, animated=True,
         )  # fmt: skip
-        self.crossover_text = self.macs_ax.text(
-            0.98, 0.04, "", transform=self.macs_ax.transAxes, ha="right",
-            color=style.VERMILLION, animated=True,
-        )  # fmt: skip
+        self.macs_ax.legend(
+            [*self.macs_lines, self.current_dots[0], self.crossover_ring],
+            [*MACS_CURVES, "at the chosen seq_len", "attention = FFN"],
+            loc="upper left",
+        )
+        self.memory_ax.legend(
+            [*self.memory_lines, self.current_dots[1]],
+            [*MEMORY_CURVES, "at the chosen seq_len"],
+            loc="upper left",
+        )
 
     def compute(
         self,
@@ -205,7 +213,7 @@ class AttentionExplorer(Explorer):
             "params": cost.params,
             "d_ff": view.d_ff,
             "macs": cost.macs,
-            "attention_share": cost.macs_of(*ATTENTION_TERMS) / cost.macs,
+            "attention_share": Share(cost.macs_of(*ATTENTION_TERMS) / cost.macs),
             "crossover_seq_len": view.crossover_seq_len,
             "attention_matrix": format_bytes(cost.attention_matrix_bytes),
             "kv_cache": format_bytes(cost.kv_cache_bytes),
@@ -217,13 +225,13 @@ class AttentionExplorer(Explorer):
             for line, values in zip(lines, curves, strict=True):
                 line.set_data(SWEEP, values)
         now = [_curve_macs(view.cost), _curve_bytes(view.cost)]
+        axes = (self.macs_ax, self.memory_ax)
         for ax, line, dots, values in zip(
-            self.figure.axes, self.current_lines, self.current_dots, now, strict=True
+            axes, self.current_lines, self.current_dots, now, strict=True
         ):
             line.set_data([view.seq_len] * 2, [ax.get_ylim()[0], max(values)])
             dots.set_data([view.seq_len] * len(values), values)
         self.crossover_ring.set_data([view.crossover_seq_len], [view.crossover_macs])
-        self.crossover_text.set_text(f"attention ≥ FFN from {view.crossover_seq_len:,} tokens")
 
     def _extreme_costs(self) -> tuple[TransformerCost, TransformerCost]:
         """The costs at the controls' smallest and largest settings (every term grows with each)."""

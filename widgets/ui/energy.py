@@ -1,11 +1,12 @@
 """EnergyExplorer (lab 4): reading a number from DRAM costs far more than computing with it.
 
-Left: the energy of single operations and memory reads on a 45 nm chip (M. Horowitz, ISSCC 2014;
-widgets.core.energy.ENERGY_TABLE), with the energy of one multiply-accumulate at the chosen bit
-width. Right: one inference of a layer or a model (profiled on the meta device), split into
-arithmetic and memory traffic by widgets.core.energy.estimate_energy. Data in registers is the
-best case (1 pJ per 32-bit access). `fused` chooses whether conv + batch norm + ReLU run as one
-kernel (one round trip to memory) or each layer reads and writes memory.
+Left panel: the energy of single operations and memory reads on a 45 nm chip (M. Horowitz, ISSCC
+2014; widgets.core.energy.ENERGY_TABLE), with the energy of one multiply-accumulate at the chosen
+bit width. Middle and right panels: one inference of a layer or a model (profiled on the meta
+device), split into arithmetic and memory traffic by widgets.core.energy.estimate_energy, on a
+log axis (the sizes) and linearly (the shares: a log axis makes 95 % look like half). Data in
+registers is the best case (1 pJ per 32-bit access). `fused` chooses whether conv + batch norm +
+ReLU run as one kernel (one round trip to memory) or each layer reads and writes memory.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, ClassVar
 
 import ipywidgets
 import torchvision
+from matplotlib.figure import Figure
 from torch import nn
 
 from widgets.core.energy import (
@@ -30,7 +32,7 @@ from widgets.core.profiler import meta_profile
 from widgets.core.units import format_bytes
 
 from . import style
-from .base import Explorer
+from .base import Explorer, Share
 
 SOURCE = "Horowitz, ISSCC 2014, 45 nm"
 MEMORY_LEVELS = {"register": "registers", "sram": "SRAM", "dram": "DRAM"}
@@ -69,10 +71,9 @@ WORKLOADS = {
 class EnergyView:
     """What the explorer shows for one setting. Energies in picojoules."""
 
-    title: str
     memory: str  # where data lives: a key of MEMORY_LEVELS
-    estimate: EnergyEstimate  # from SRAM when data lives in registers
-    memory_pj: float  # the estimate's, or 0 when data lives in registers
+    estimate: EnergyEstimate
+    memory_pj: float  # the estimate's memory energy
 
     @property
     def total_pj(self) -> float:
@@ -89,13 +90,14 @@ class EnergyExplorer(Explorer):
         "energy": "energy per inference",
         "arithmetic": "arithmetic (MACs)",
         "memory": "memory (reads and writes)",
-        "memory_fraction": "memory share of the energy",
+        "memory_fraction": "memory's share of the energy",
         "macs": "MACs",
         "bytes_moved": "bytes moved",
         "mac_pj": "one MAC (pJ)",
         "layers": "layers",
         "source": "energy numbers",
     }
+    panel_widths = (1.5, 0.8, 0.7)
 
     def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
         return {
@@ -121,23 +123,30 @@ class EnergyExplorer(Explorer):
             ),
         }
 
-    def make_figure(self, figure) -> None:
-        figure.subplots_adjust(left=0.16, top=0.86, wspace=0.4)  # room for labels, 2-line title
-        self.table_ax, self.split_ax = figure.subplots(1, 2, width_ratios=(1.2, 1))
+    def make_figure(self, table_figure: Figure, split_figure: Figure, share_figure: Figure) -> None:
+        self.table_ax = table_figure.add_subplot()
         self._make_table(self.table_ax)
 
-        ax = self.split_ax
-        ax.set(yscale="log", ylim=ENERGY_LIMITS_PJ, ylabel="energy per inference (pJ)")
-        self.bars = ax.bar(
-            ["arithmetic", "memory"], [1, 1], color=[style.ENERGY_COLOUR, style.MEMORY_COLOUR],
-            animated=True,
+        ax = self.split_ax = split_figure.add_subplot(
+            yscale="log", ylim=ENERGY_LIMITS_PJ, ylabel="energy per inference (pJ)",
+            title="One inference",
         )  # fmt: skip
+        ax.minorticks_off()
+        ax.grid(axis="x", visible=False)
+        colours = [style.ENERGY_COLOUR, style.MEMORY_COLOUR]
+        self.bars = ax.bar(["arithmetic", "memory"], [1, 1], color=colours, animated=True)
+
+        ax = self.share_ax = share_figure.add_subplot(
+            xlim=(-0.6, 0.6), ylim=(0, 100), ylabel="share of the energy (%)", title="Shares",
+        )  # fmt: skip
+        ax.set_xticks([])
+        ax.grid(axis="x", visible=False)
+        self.share_bars = [
+            ax.bar(0, 0, width=0.8, color=colour, animated=True)[0] for colour in colours
+        ]
         self.bar_texts = [
-            ax.text(bar.get_x() + bar.get_width() / 2, 1, "", ha="center", va="bottom",
-                    animated=True)
-            for bar in self.bars
-        ]  # fmt: skip
-        self.title = ax.set_title("", animated=True)
+            ax.text(0, 0, "", ha="center", va="center", animated=True) for _ in colours
+        ]
 
     def _make_table(self, ax) -> None:
         """Bars of ENERGY_TABLE (they never change), one MAC at the chosen width, a data marker."""
@@ -151,17 +160,10 @@ class EnergyExplorer(Explorer):
         self.mac_text = ax.text(0, 0, "", va="center", animated=True)
         self.data_marker = ax.text(0, 0, "◀ your data", va="center", animated=True)
         ax.invert_yaxis()  # the table's order, top to bottom
-        ax.set(xscale="log", xlim=(0.01, 1e4), xlabel="energy per operation (pJ)")
-        ax.set_title(f"One operation ({SOURCE})")
-        ax.figure.text(
-            0.995, 0.01, "* see the notes in widgets.ENERGY_TABLE", ha="right", color=style.GREY,
-            fontsize=7,
-        )  # fmt: skip
+        ax.set(xscale="log", xlim=(0.01, 1e5), xlabel="energy per operation (pJ, 45 nm)")
+        ax.minorticks_off()
         ratio = table_pj("dram read", 32) / table_pj("fp add", 32)
-        ax.text(
-            0.98, 0.97, f"DRAM read = {ratio:.0f}× fp32 add", transform=ax.transAxes,
-            ha="right", va="top", fontweight="bold",
-        )  # fmt: skip
+        ax.set_title(f"One operation: DRAM read = {ratio:.0f}× fp32 add", loc="right")
 
     def warm_up(self) -> None:
         """Profile every workload now: picking one is then fast."""
@@ -173,9 +175,7 @@ class EnergyExplorer(Explorer):
         estimate = estimate_energy(
             meta_profile(chosen.build, chosen.input_size), bits=bits, memory=memory, fused=fused
         )
-        layers = "conv + BN + ReLU fused" if fused else "unfused"
         return EnergyView(
-            title=f"{chosen.label}\n{BITS[bits]}, data in {MEMORY_LEVELS[memory]}, {layers}",
             memory=memory,
             estimate=estimate,
             memory_pj=estimate.memory_pj,
@@ -187,14 +187,14 @@ class EnergyExplorer(Explorer):
             "energy": format_joules(view.total_pj),
             "arithmetic": format_joules(estimate.compute_pj),
             "memory": format_joules(view.memory_pj),
-            "memory_fraction": view.memory_pj / view.total_pj,
+            "memory_fraction": Share(view.memory_pj / view.total_pj),
             "macs": sum(layer.macs for layer in estimate.layers),
             "bytes_moved": format_bytes(sum(layer.bytes_moved for layer in estimate.layers)),
             "mac_pj": estimate.mac_pj,
             "layers": "conv + BN + ReLU fused: one round trip"
             if estimate.fused
             else "each layer reads and writes memory",
-            "source": SOURCE,
+            "source": f"{SOURCE} (*: see the notes in widgets.ENERGY_TABLE)",
         }
 
     def draw(self, view: EnergyView) -> None:
@@ -211,12 +211,22 @@ class EnergyExplorer(Explorer):
         for read in reads:
             self.data_marker.set_position(_right_of(read))
 
-        self.title.set_text(view.title)
         energies = (view.estimate.compute_pj, view.memory_pj)
-        for bar, text, energy in zip(self.bars, self.bar_texts, energies, strict=True):
+        bottom = 0.0
+        for bar, share_bar, text, energy, name in zip(
+            self.bars, self.share_bars, self.bar_texts, energies, ("arithmetic", "memory"),
+            strict=True,
+        ):  # fmt: skip
             bar.set_height(energy)
-            text.set_y(max(energy, ENERGY_LIMITS_PJ[0]))
-            text.set_text(f"{format_joules(energy)}\n{energy / view.total_pj:.0%}")
+            share = 100 * energy / view.total_pj
+            share_bar.set_y(bottom)
+            share_bar.set_height(share)
+            # inside its bar if there is room, else just above the bars
+            text.set_position(
+                (0, bottom + share / 2 if share > 12 else min(bottom + share, 90) + 5)
+            )
+            text.set_text(f"{name}\n{share:.0f} %" if share >= 0.5 else f"{name}\n< 0.5 %")
+            bottom += share
 
 
 def _right_of(bar) -> tuple[float, float]:

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import ipywidgets
 import torchvision
 from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 from torch import nn
 
 from widgets.core.latency import Timing, measure_latency
@@ -32,7 +33,6 @@ from widgets.core.validate import check_number
 
 from . import style
 from .base import Explorer, log_limits, set_limits
-from .stamps import stamped_legend
 
 BATCHES = (1, 2, 4, 8, 16, 32, 64)
 POINT_BUDGET_S = 0.3  # timing budget per setting; a sweep of BATCHES takes about 7 x this
@@ -121,6 +121,7 @@ class LatencyExplorer(Explorer):
         "throughput": "throughput (samples/s) = batch / median",
         "runs": "timed runs",
     }
+    panel_widths = (1, 1)
 
     def __init__(
         self,
@@ -164,28 +165,32 @@ class LatencyExplorer(Explorer):
         measuring = ipywidgets.HBox([self.sweep_button, self.progress, self.status])
         return ipywidgets.VBox([super().arrange_controls(shown), measuring])
 
-    def make_figure(self, figure) -> None:
-        self.latency_ax, self.throughput_ax = figure.subplots(1, 2)
+    def make_figure(self, latency_figure: Figure, throughput_figure: Figure) -> None:
+        self.latency_ax = latency_figure.add_subplot(
+            ylabel="latency per batch (ms)", title="Latency: median, p10–p90"
+        )
+        self.throughput_ax = throughput_figure.add_subplot(
+            ylabel="throughput (samples/s)", title="Throughput = batch / median"
+        )
         for ax in (self.latency_ax, self.throughput_ax):
-            ax.set(xscale="log", yscale="log", xlabel="batch size", xlim=(0.7, 90))
+            # limits with the widest tick labels the data can give: the margins fit them
+            ax.set(xscale="log", yscale="log", xlabel="batch size (○: the chosen one)",
+                   xlim=(0.7, 90), ylim=(0.01, 1e5))  # fmt: skip
             ax.set_xticks(BATCHES, [str(b) for b in BATCHES])
             ax.minorticks_off()
-        self.latency_ax.set(ylabel="latency per batch (ms)", title="Latency: median, p10–p90")
-        self.throughput_ax.set(
-            ylabel="throughput (samples/s)", title="Throughput = batch / median latency"
-        )
         colour = style.LATENCY_COLOUR
         (self.latency_line,) = self.latency_ax.plot([], [], "o-", color=colour, animated=True)
         self.spread = self.latency_ax.add_collection(
             LineCollection([], color=colour, linewidth=4, alpha=0.35, animated=True)
         )
         (self.throughput_line,) = self.throughput_ax.plot([], [], "o-", color=colour, animated=True)
+        # a ring around the chosen batch's point (the x label says so: a legend key would look
+        # like one more measured point)
         self.current_markers = [
             ax.plot([], [], "o", markersize=11, markerfacecolor="none", markeredgewidth=2,
-                    color=style.CURRENT_COLOUR, label="current setting", animated=True)[0]
+                    color=style.CURRENT_COLOUR, animated=True)[0]
             for ax in (self.latency_ax, self.throughput_ax)
         ]  # fmt: skip
-        stamped_legend(self.throughput_ax, loc="lower right")
 
     def measure_sweep(self) -> None:
         """(Re)measure every batch size for the current model and threads, then show them."""

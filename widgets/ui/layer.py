@@ -1,9 +1,10 @@
 """LayerExplorer (lab 2): parameters and MACs of one layer, from its hyper-parameters.
 
-Left: params and MACs of the layer (log scale), and of a standard conv next to a
+Left panel: params and MACs of the layer (log scale), and of a standard conv next to a
 depthwise-separable conv (depthwise k x k, then pointwise 1 x 1) of the same shape.
-Right: how both grow with one hyper-parameter, on log-log axes where a power law is a straight
-line (MACs ~ kernel_size**2: slope 2), the current setting marked.
+Right panel: how both grow with one hyper-parameter, on log-log axes where a power law is a
+straight line (MACs ~ kernel_size**2: slope 2), the current setting marked.
+The exact counts are readouts; the y axes fit the counts shown, in whole decades.
 Counts come from widgets.core.layers (batch of 1), so they are exact, for any size, instantly.
 """
 
@@ -19,11 +20,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import LogLocator, StrMethodFormatter
 
 from widgets.core.layers import LayerCost, layer_cost
-from widgets.core.units import format_count
 
 from . import style
-from .base import Explorer, set_limits
-from .stamps import stamped_legend
+from .base import Explorer, log_limits, set_limits
 
 KINDS = {  # layer kind -> label in the menu
     "conv2d": "conv2d (standard or grouped)",
@@ -52,9 +51,7 @@ USES = {  # the hyper-parameters each kind uses; the other controls are greyed o
     "avgpool2d": ("in_channels", "kernel_size", "stride", "padding", "input_size"),
 }  # fmt: skip
 SWEEPS = tuple(name for name in SLIDERS if name != "padding")  # log axes need values >= 1
-# fixed, so the axes stay still while a slider moves: the largest layer here (512 -> 512
-# channels, 11 x 11 kernel, 224 x 224 input) has ~1.6e12 MACs
-COUNT_LIMITS = (1, 1e13)
+HEADROOM = 30  # the y axes reach this factor above the largest count: room for the legend
 COLUMNS = ("this layer", "standard\nconv", "depthwise +\npointwise")  # the bar groups
 
 
@@ -86,6 +83,7 @@ class LayerExplorer(Explorer):
         "separable_macs": "depthwise + pointwise MACs",
         "macs_saving": "standard / separable MACs",
     }
+    panel_widths = (1, 1)
 
     def make_controls(self) -> dict[str, ipywidgets.ValueWidget]:
         sliders = {
@@ -106,31 +104,27 @@ class LayerExplorer(Explorer):
             ),
         }
 
-    def make_figure(self, figure: Figure) -> None:
-        self.bars_ax, self.sweep_ax = figure.subplots(1, 2, sharey=True)
-        self.bars_ax.set(
-            yscale="log", ylim=COUNT_LIMITS, ylabel="count (batch of 1)", title="One forward pass"
+    def make_figure(self, bars_figure: Figure, sweep_figure: Figure) -> None:
+        self.bars_ax = bars_figure.add_subplot(
+            yscale="log", ylim=(1, 1e9), ylabel="count (batch of 1)", title="One forward pass"
         )
         self.bars_ax.grid(axis="x", visible=False)
-        self.bars = {}  # (quantity, column) -> bar; labels hold the numbers
-        self.bar_labels = {}
+        self.bars_ax.set_xticks(range(len(COLUMNS)), COLUMNS)
+        self.bars = {}  # (quantity, column) -> bar; the readouts hold the numbers
         for quantity, colour, offset in (("params", style.PARAMS_COLOUR, -0.2),
                                          ("macs", style.MACS_COLOUR, 0.2)):  # fmt: skip
             for column in range(len(COLUMNS)):
                 self.bars[quantity, column] = self.bars_ax.bar(
                     column + offset, 1, width=0.4, color=colour, animated=True
                 )[0]
-                self.bar_labels[quantity, column] = self.bars_ax.text(
-                    column + offset, 1, "", ha="center", va="bottom", fontsize=7, animated=True
-                )
-        stamped_legend(
-            self.bars_ax,
-            [self.bars["params", 0], self.bars["macs", 0]],
-            ["params", "MACs"],
-            loc="upper left",
+        self.bars_ax.legend(
+            [self.bars["params", 0], self.bars["macs", 0]], ["params", "MACs"], loc="upper left"
         )
 
-        self.sweep_ax.set(xscale="log", title="Growth with one hyper-parameter")
+        self.sweep_ax = sweep_figure.add_subplot(
+            xscale="log", yscale="log", ylim=(1, 1e9), xlim=(1, 11),
+            xlabel=SLIDERS["kernel_size"][3], title="Growth with one hyper-parameter",
+        )  # fmt: skip
         self.sweep_ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 1 2 5 10 20 50...
         self.sweep_ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
         for ax in (self.bars_ax, self.sweep_ax):
@@ -144,7 +138,7 @@ class LayerExplorer(Explorer):
             [], [], "o", markersize=8, markerfacecolor="none", color=style.CURRENT_COLOUR,
             label="this setting", animated=True,
         )  # fmt: skip
-        stamped_legend(self.sweep_ax, loc="upper left")
+        self.sweep_ax.legend(loc="upper left")
 
     def compute(self, kind: str, compare: bool, sweep: str, **settings: Any) -> LayerView:
         """`settings` are the HYPER_PARAMETERS controls, by name."""
@@ -186,18 +180,14 @@ class LayerExplorer(Explorer):
 
         compared = view.standard is not None
         columns = (view.cost, view.standard, view.separable) if compared else (view.cost,)
-        if len(self.bars_ax.get_xticks()) != len(columns):
-            self.bars_ax.set_xticks(range(len(columns)), COLUMNS[: len(columns)])
         set_limits(self.bars_ax, xlim=(-0.5, len(columns) - 0.5))
+        counts = []
         for (quantity, column), bar in self.bars.items():
-            label = self.bar_labels[quantity, column]
             bar.set_visible(column < len(columns))
-            label.set_visible(column < len(columns))  # labels are not clipped to the axes
             if column < len(columns):
-                count = getattr(columns[column], quantity)
-                bar.set_height(count)
-                label.set_y(max(count, COUNT_LIMITS[0]))  # a count of 0 is written on the axis
-                label.set_text(format_count(count))
+                bar.set_height(getattr(columns[column], quantity))
+                counts.append(bar.get_height())
+        set_limits(self.bars_ax, ylim=_count_limits(counts))
 
         for quantity, line in self.sweep_lines.items():
             line.set_data(view.sweep_values, getattr(view, f"sweep_{quantity}"))
@@ -206,6 +196,14 @@ class LayerExplorer(Explorer):
         if self.sweep_ax.get_xlabel() != xlabel:
             self.sweep_ax.set_xlabel(xlabel)
         set_limits(self.sweep_ax, xlim=(view.sweep_values[0] / 1.2, view.sweep_values[-1] * 1.2))
+        swept = [*view.sweep_params, *view.sweep_macs]
+        set_limits(self.sweep_ax, ylim=_count_limits([c for c in swept if c == c]))  # no nan
+
+
+def _count_limits(counts: list[float]) -> tuple[float, float]:
+    """Log y limits around the counts, in whole decades, with HEADROOM above for the legend."""
+    positive = [count for count in counts if count > 0]
+    return log_limits([*positive, HEADROOM * max(positive, default=1)])
 
 
 def layer_arguments(

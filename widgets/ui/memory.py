@@ -1,9 +1,8 @@
 """MemoryExplorer (lab 5): weights against activations, layer by layer, in real torchvision models.
 
-One bar pair per layer in forward order, along the model's depth (0: input, 1: output, so models of
-any depth share one axis): the memory of its weights (blue) and of the activations it allocates
-(green), on a log axis; the activation memory alive after each layer (the curve)
-and its peak (the star). In a CNN the early layers hold little weight but see large images, so
+One bar pair per layer in forward order: the memory of the activations it allocates (green) and,
+in front, of its weights (blue), on a log axis that fits the model (whole powers of 1024: B, KiB, MiB, GiB); the
+activation memory alive after each layer (the curve) and its peak (the star). In a CNN the early layers hold little weight but see large images, so
 they allocate most of the activation memory; the late layers are the other way round.
 Numbers come from widgets.core.profiler.meta_profile (profile() on the meta device): any batch and
 resolution cost no memory and no arithmetic.
@@ -19,24 +18,24 @@ import ipywidgets
 import numpy as np
 import psutil
 from matplotlib.axes import Axes
-from matplotlib.patches import PathPatch
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from widgets.core.profiler import LayerRow, Profile, meta_profile, profiled_batch
 from widgets.core.units import format_bytes
 
 from . import style
-from .base import Explorer
-from .stamps import stamped_legend
+from .base import Explorer, Share, log_limits, set_limits
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "efficientnet_b0", "vgg16", "alexnet", "vit_b_16")  # fmt: skip
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 BITS = (32, 16, 8, 4)
-# One y axis for every model and setting (1 B to 1 TiB holds them all, vgg16 at batch 256 and
-# 512 x 512 included): changing batch or bits moves the bars, not the axis, and redraws only them.
-Y_LIMITS = (1.0, 1024.0**4)
-BAR_WIDTH = 0.4  # of a layer's slot: a weight bar and an activation bar side by side
+# of a layer's slot: the activation bar, and in front of it a narrower weight bar (bars side by
+# side are ~2 px wide for the 180 layers of efficientnet_b0 and blur into one colour)
+ACTIVATION_BAR_WIDTH, WEIGHT_BAR_WIDTH = 0.9, 0.45
+BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
 @dataclass(frozen=True)
@@ -45,13 +44,14 @@ class MemoryView:
 
     profile: Profile
     rows: list[LayerRow]  # the rows with weights or activations, in forward order
-    depth: np.ndarray  # per row: the centre of its slot, from 0 (input) to 1 (output)
+    position: np.ndarray  # per row: its number in forward order, 1 to len(rows)
     weight_bytes: np.ndarray  # per row
     activation_bytes: np.ndarray  # per row: memory of the tensors it allocated
     live_bytes: np.ndarray  # per row: activation memory alive when it returned
     peak_row: int  # index of the row during which the peak was reached
     early_rows: int  # the rows in the first quarter of the layers
     early_share: float  # share of all activation memory allocated by those rows
+    memory_limits: tuple[float, float]  # the y axis: powers of 1024 around every number shown
 
 
 class MemoryExplorer(Explorer):
@@ -65,7 +65,7 @@ class MemoryExplorer(Explorer):
         "params": "weights (params)",
         "peak_activation": "peak activation memory",
         "peak_layer": "peak reached during",
-        "early_share": "activation memory in the first quarter of the layers (share)",
+        "early_share": "share of the activation memory allocated in the first quarter of the layers",
         "activations_allocated": "activation memory allocated in the forward pass",
     }
     control_groups: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -84,27 +84,28 @@ class MemoryExplorer(Explorer):
             "activation_bits": _bits_buttons("activations"),
         }
 
-    def make_figure(self, figure) -> None:
-        ax = self.ax = figure.add_subplot()
-        # one x axis for every model: a new model moves the bars, not the axis (no full redraw)
-        ax.set(
-            xlabel="depth: share of the layers before this one (forward order)",
-            ylabel="memory", yscale="log", xlim=(0, 1), ylim=Y_LIMITS,
+    def make_figure(self, figure: Figure) -> None:
+        ax = self.ax = figure.add_subplot(
+            xlabel="layer (in forward order)", ylabel="memory", yscale="log",
+            xlim=(0.5, 60.5), ylim=(1, 1024.0**3),
         )  # fmt: skip
-        ax.set_yticks([1024**k for k in range(5)], ["1 B", "1 KiB", "1 MiB", "1 GiB", "1 TiB"])
+        _binary_ticks(ax)
         ax.minorticks_off()
         ax.grid(axis="x", visible=False)
         # The first quarter of the layers, where a CNN allocates most of its activation memory
-        self.early_span = ax.axvspan(0, 0, color=style.GREY, alpha=0.15, animated=True)
+        # (a Rectangle: axvspan gives a Polygon before matplotlib 3.9)
+        self.early_span = ax.add_patch(
+            Rectangle((0.5, 0), 0, 1, transform=ax.get_xaxis_transform(), color=style.GREY,
+                      alpha=0.15, linewidth=0, animated=True)
+        )  # fmt: skip
         ax.text(0.01, 0.97, "first quarter of the layers", transform=ax.transAxes, va="top")
-        self.weight_bars = _bar_series(ax, style.PARAMS_COLOUR)
         self.activation_bars = _bar_series(ax, style.MEMORY_COLOUR)
+        self.weight_bars = _bar_series(ax, style.PARAMS_COLOUR)
         (self.live_line,) = ax.plot(
             [], [], color=style.ORANGE, drawstyle="steps-mid", animated=True
         )
         (self.peak_marker,) = ax.plot([], [], "*", color=style.VERMILLION, ms=12, animated=True)
-        stamped_legend(
-            ax,
+        ax.legend(
             [self.weight_bars, self.activation_bars, self.live_line, self.peak_marker],
             ["weights", "activations allocated", "activations alive", "peak"],
             loc="lower left", bbox_to_anchor=(0, 1), ncols=4, borderaxespad=0.2,
@@ -123,18 +124,24 @@ class MemoryExplorer(Explorer):
             ) from None
         rows = [row for row in prof.layers if row.params or row.activation_bytes]
         activation_bytes = np.array([row.activation_bytes for row in rows])
+        weight_bytes = np.array([row.weight_bytes for row in rows])
+        live_bytes = np.array([row.live_activation_bytes for row in rows])
         early_rows = len(rows) // 4
         return MemoryView(
             profile=prof,
             rows=rows,
-            depth=(np.arange(len(rows)) + 0.5) / len(rows),
-            weight_bytes=np.array([row.weight_bytes for row in rows]),
+            position=np.arange(1, len(rows) + 1),
+            weight_bytes=weight_bytes,
             activation_bytes=activation_bytes,
-            live_bytes=np.array([row.live_activation_bytes for row in rows]),
+            live_bytes=live_bytes,
             # a module called twice has two rows: its first call is marked
             peak_row=next((i for i, row in enumerate(rows) if row.name == prof.peak_layer), 0),
             early_rows=early_rows,
             early_share=float(activation_bytes[:early_rows].sum() / activation_bytes.sum()),
+            memory_limits=log_limits(
+                [*weight_bytes, *activation_bytes, *live_bytes, prof.peak_activation_bytes],
+                base=1024,
+            ),
         )
 
     def summarize(self, view: MemoryView) -> dict[str, Any]:
@@ -145,17 +152,22 @@ class MemoryExplorer(Explorer):
             "peak_activation": _peak_text(prof.peak_activation_bytes),
             "peak_layer": f"{peak.name or '(model)'} ({peak.kind}), "
             f"layer {view.peak_row + 1} of {len(view.rows)}",
-            "early_share": view.early_share,
+            "early_share": Share(view.early_share),
             "activations_allocated": format_bytes(prof.activation_bytes),
         }
 
     def draw(self, view: MemoryView) -> None:
-        x, bar_width = view.depth, BAR_WIDTH / len(view.rows)
-        self.weight_bars.set_path(_bars(x - bar_width, bar_width, view.weight_bytes))
-        self.activation_bars.set_path(_bars(x, bar_width, view.activation_bytes))
+        ax, x, rows = self.ax, view.position, len(view.rows)
+        if tuple(ax.get_ylim()) != view.memory_limits:
+            ax.set_ylim(view.memory_limits)
+            _binary_ticks(ax)
+        set_limits(ax, xlim=(0.5, rows + 0.5))
+        bottom = view.memory_limits[0]
+        self.activation_bars.set_path(_bars(x, ACTIVATION_BAR_WIDTH, view.activation_bytes, bottom))
+        self.weight_bars.set_path(_bars(x, WEIGHT_BAR_WIDTH, view.weight_bytes, bottom))
         self.live_line.set_data(x, view.live_bytes)
         self.peak_marker.set_data([x[view.peak_row]], [view.profile.peak_activation_bytes])
-        self.early_span.set_width(view.early_rows / len(view.rows))
+        self.early_span.set_width(view.early_rows)
 
     def warm_up(self) -> None:
         """Profile now what the next move most likely needs (~1 s in all): every model at
@@ -200,14 +212,23 @@ def _bar_series(ax: Axes, colour: str) -> PathPatch:
     )
 
 
-def _bars(left: np.ndarray, width: float, heights: np.ndarray) -> Path:
-    """One path of bars `width` wide, from the bottom of the y axis up to `heights`."""
-    bottom = np.full_like(heights, Y_LIMITS[0])
-    top = np.maximum(heights, bottom)  # no bar for 0 bytes (log axis)
-    right = left + width
+def _bars(centre: np.ndarray, width: float, heights: np.ndarray, bottom: float) -> Path:
+    """One path of bars `width` wide around `centre`, from `bottom` (the y axis' lower limit)
+    up to `heights`."""
+    bottoms = np.full_like(heights, bottom, dtype=float)
+    top = np.maximum(heights, bottoms)  # no bar for 0 bytes (log axis)
+    left, right = centre - width / 2, centre + width / 2
     xs = np.stack([left, left, right, right], axis=1)
-    ys = np.stack([bottom, top, top, bottom], axis=1)
+    ys = np.stack([bottoms, top, top, bottoms], axis=1)
     return Path.make_compound_path_from_polys(np.stack([xs, ys], axis=-1))
+
+
+def _binary_ticks(ax: Axes) -> None:
+    """A tick at each power of 1024 within the y limits, labelled 1 B, 1 KiB, 1 MiB..."""
+    low, high = ax.get_ylim()
+    ticks = [(1024.0**k, f"1 {unit}") for k, unit in enumerate(BINARY_UNITS)]
+    shown = [(value, label) for value, label in ticks if low <= value <= high]
+    ax.set_yticks([value for value, _ in shown], [label for _, label in shown])
 
 
 def _peak_text(peak_bytes: float) -> str:

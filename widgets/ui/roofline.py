@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 
 import ipywidgets
 import numpy as np
+from matplotlib.figure import Figure
 
 from widgets.core.profiler import meta_profile, profiled_batch
 from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
 
 from . import style
-from .base import Explorer, log_limits
-from .stamps import stamped_legend
+from .base import Explorer, Share, log_limits
 
 MODELS = ("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet", "vgg11")
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
@@ -36,7 +36,6 @@ INTENSITY_LIMITS = (0.1, 1e4)
 class RooflineView:
     """What the explorer shows for one setting."""
 
-    title: str
     points: list[RooflinePoint]
 
 
@@ -55,8 +54,8 @@ class RooflineExplorer(Explorer):
         "layers": "layers (rows that compute or move data)",
         "layers_without_flops": "of which without FLOPs (ReLU, norm, pooling): memory-bound, "
         "not plotted",
-        "memory_bound_layers": "memory-bound layers (fraction)",
-        "memory_bound_macs": "MACs in memory-bound layers (fraction)",
+        "memory_bound_layers": "memory-bound layers (share)",
+        "memory_bound_macs": "share of the MACs in memory-bound layers",
     }
 
     def __init__(self, *, peaks: MachinePeaks | None = None, **values: Any) -> None:
@@ -75,7 +74,7 @@ class RooflineExplorer(Explorer):
             ),
         }
 
-    def make_figure(self, figure) -> None:
+    def make_figure(self, figure: Figure) -> None:
         peaks = self.peaks
         ridge = peaks.ridge_point
         low, high = INTENSITY_LIMITS
@@ -101,7 +100,7 @@ class RooflineExplorer(Explorer):
         measured = "measured here" if peaks.matmul is not None else "given, not measured"
         ax.text(
             0.99, 0.98, f"roofs {measured}: {peaks}", transform=ax.transAxes, ha="right",
-            va="top", color=style.GREY, fontsize=8,
+            va="top", color=style.GREY, fontsize="small",
         )  # fmt: skip
         self.memory_points = ax.scatter(
             [], [], color=style.MEMORY_COLOUR, alpha=0.7, label="memory-bound layer",
@@ -111,13 +110,11 @@ class RooflineExplorer(Explorer):
             [], [], color=style.MACS_COLOUR, alpha=0.7, label="compute-bound layer",
             animated=True,
         )  # fmt: skip
-        stamped_legend(ax, loc="upper left", title="marker area ∝ the layer's FLOPs")
-        self.title = ax.set_title("", animated=True)
+        ax.legend(loc="upper left", title="marker area ∝ the layer's FLOPs")
 
     def compute(self, model: str, batch: int, bits: int) -> RooflineView:
         prof = meta_profile(model, (batch, *IMAGE))
         return RooflineView(
-            title=f"{model}, batch {batch}, {bits}-bit",
             points=roofline(prof, self.peaks, bits=bits),
         )
 
@@ -137,9 +134,10 @@ class RooflineExplorer(Explorer):
             "roofs": "measured here" if self.peaks.matmul is not None else "given",
             "layers": len(view.points),
             "layers_without_flops": sum(1 for p in view.points if p.flops == 0),
-            "memory_bound_layers": len(memory_bound) / len(view.points),
-            "memory_bound_macs": sum(p.flops for p in memory_bound)
-            / sum(p.flops for p in view.points),
+            "memory_bound_layers": Share(len(memory_bound) / len(view.points)),
+            "memory_bound_macs": Share(
+                sum(p.flops for p in memory_bound) / sum(p.flops for p in view.points)
+            ),
         }
 
     def draw(self, view: RooflineView) -> None:
@@ -150,4 +148,3 @@ class RooflineExplorer(Explorer):
             offsets = [(p.intensity, p.attainable_gflops) for p in points]
             scatter.set_offsets(np.array(offsets).reshape(-1, 2))
             scatter.set_sizes([8 + 200 * p.flops / largest for p in points])
-        self.title.set_text(view.title)

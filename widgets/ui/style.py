@@ -30,23 +30,23 @@ CURRENT_COLOUR = BLACK  # marks the current setting on a sweep
 # lines of equal standing (activations, models...), in order
 SERIES_COLOURS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, GREY, YELLOW)
 
-# 8 x 3.5 in at 100 dpi = 800 x 350 px: fits a notebook cell and gives a ~30 KiB PNG
-FIGSIZE_INCHES = (8.0, 3.5)
+# the pictures of one explorer, side by side: 8 x 3.5 in at 100 dpi = 800 x 350 CSS pixels
+# (display_options(pixel_ratio=2) draws 2 pixels per CSS pixel, at the same size on screen)
+FIGURE_WIDTH_INCHES = 8.0
+FIGURE_HEIGHT_INCHES = 3.5
 DPI = 100
 
-# fixed margins (fractions of the figure) instead of a layout engine: constrained layout
-# would re-measure every label on every update (~30 ms), and fixed margins keep panels still
-MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.15, "top": 0.9, "wspace": 0.3}
-
-# matplotlib settings applied while an explorer builds its figure
+# matplotlib settings applied while an explorer builds its figures (no layout engine: the
+# margins are fitted once, at the first picture, then stay: render.fix_layout)
 RC_PARAMS = {
-    "font.size": 9,
-    "axes.titlesize": 10,
+    "font.size": 10,
+    "axes.titlesize": 11,
     "axes.titley": 1.0,  # a fixed title position: placing it automatically measures every label
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
+    "legend.title_fontsize": 9,
     "legend.frameon": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -55,6 +55,8 @@ RC_PARAMS = {
     "axes.prop_cycle": cycler(color=SERIES_COLOURS),
     "lines.linewidth": 1.8,
 }
+# the settings above that display_options(font_scale=...) multiplies
+FONT_SIZES = frozenset(name for name in RC_PARAMS if "size" in name)
 
 # CSS of the HTML parts of a widget
 READOUT_CSS = "border-collapse:collapse;font-size:13px;line-height:1.4"
