@@ -87,6 +87,17 @@ def click_menu(page: Page, menu: str, command: str) -> None:
     page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
 
 
+def has_log_console(page: Page) -> bool:
+    """Whether the front end has a Log Console: JupyterLab and Notebook 7.4 or later do,
+    Voilà (no menu bar) and older Notebooks do not. Looks in the View menu and closes it."""
+    if not page.locator(".lm-MenuBar").count():
+        return False
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^View$")).click()
+    found = page.locator("li.lm-Menu-item[data-command='logconsole:open']").count() > 0
+    page.keyboard.press("Escape")
+    return found
+
+
 def open_notebook(page: Page, url: str) -> None:
     """Load `url`, accept the default kernel if JupyterLab asks for one, wait for the notebook."""
     page.goto(url)
@@ -162,10 +173,10 @@ def error_outputs(page: Page) -> list[str]:
     """Text of every error in the notebook and its Log Console: tracebacks, widgets not shown.
 
     Exceptions raised in widget callbacks (after Run All, when a control moves) go to the Log
-    Console, not to a cell, so it is opened for the look and closed again. Voilà has no menu
-    bar and no Log Console: there, only the page's errors.
+    Console, not to a cell, so it is opened for the look and closed again. In a front end
+    without one (Voilà, Notebook before 7.4), only the page's errors.
     """
-    if not page.locator(".lm-MenuBar").count():
+    if not has_log_console(page):
         return page.locator(ERROR_OUTPUT).all_inner_texts()
     toggle_log_console(page)
     page.locator(".jp-LogConsole").wait_for()
