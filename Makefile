@@ -39,10 +39,11 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with labs/sanitize.cfg tests labs
 
-# The unit and widget tests at the lowest versions (constraints-lowest.txt). Not nbval of the labs:
-# their saved outputs come from the pinned versions.
+# The unit, widget and browser tests at the lowest versions (constraints-lowest.txt). Not nbval of
+# the labs: their saved outputs come from the pinned versions.
 test-lowest: $(VENV_LOWEST)/.installed
-	$(VENV_LOWEST)/bin/python -m pytest -m "not browser" tests
+	bash scripts/install_browser.sh
+	$(VENV_LOWEST)/bin/python -m pytest tests
 
 bench: install
 	$(PY) -m pip install -q fvcore thop ptflops torchinfo
