@@ -5,18 +5,28 @@
 VENV   ?= .venv
 PYTHON ?= python3
 PY     := $(VENV)/bin/python
+# `make test-lowest`: a second venv at the lowest versions pyproject.toml admits
+VENV_LOWEST ?= .venv-lowest
 
-.PHONY: install lab fresh-lab test lint bench
+.PHONY: install lab fresh-lab test test-lowest lint bench
 
 install: $(VENV)/.installed
 
+# $(call make_venv,VENV,CONSTRAINTS): the venv with the package and its test extra at those versions
+define make_venv
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install -q --upgrade pip
+	$(1)/bin/python -m pip install -q -c $(2) torch torchvision
+	$(1)/bin/python -m pip install -q -c $(2) -e ".[test]"
+	mkdir -p $(1)/etc/jupyter && cp -r jupyter-config/. $(1)/etc/jupyter/
+	touch $(1)/.installed
+endef
+
 $(VENV)/.installed: pyproject.toml constraints.txt jupyter-config/jupyter_server_config.d/effml-widgets.json
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt torch torchvision
-	$(PY) -m pip install -q -c constraints.txt -e ".[test]"
-	mkdir -p $(VENV)/etc/jupyter && cp -r jupyter-config/. $(VENV)/etc/jupyter/
-	touch $@
+	$(call make_venv,$(VENV),constraints.txt)
+
+$(VENV_LOWEST)/.installed: pyproject.toml constraints-lowest.txt jupyter-config/jupyter_server_config.d/effml-widgets.json
+	$(call make_venv,$(VENV_LOWEST),constraints-lowest.txt)
 
 # JupyterLab refuses to start as root (containers, CI machines) unless told it is meant
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -39,6 +49,12 @@ test: install
 	bash scripts/install_browser.sh
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with labs/sanitize.cfg tests labs
+
+# The unit, widget and browser tests at the lowest versions (constraints-lowest.txt). Not nbval of
+# the labs: their saved outputs come from the pinned versions.
+test-lowest: $(VENV_LOWEST)/.installed
+	bash scripts/install_browser.sh
+	$(VENV_LOWEST)/bin/python -m pytest tests
 
 bench: install
 	$(PY) -m pip install -q fvcore thop ptflops torchinfo

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"
 import psutil
 from explorer_checks import run_notebook
 from lab_page import explorers, fresh_page, launch_chromium, slider_latencies_ms, sliders
-from lab_server import jupyter_lab
+from lab_server import jupyter_server
 from playwright.sync_api import Page, sync_playwright
 from slow_link import SlowLink
 
@@ -118,7 +118,7 @@ def main() -> None:
     print(f"{'notebook':32} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
     folders = list(dict.fromkeys(path.parent for path in notebooks))
     with (
-        jupyter_lab(folders) as server,
+        jupyter_server(folders) as server,
         slow_link(server, args.link) as server,
         sync_playwright() as playwright,
     ):

@@ -15,14 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"
 
 from explorer_checks import run_notebook
 from lab_page import explorers, fresh_page, launch_chromium, save_screenshot
-from lab_server import LABS, LABS_DIR, jupyter_lab
+from lab_server import LABS, LABS_DIR, jupyter_server
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
-    with jupyter_lab([LABS_DIR]) as server, sync_playwright() as playwright:
+    with jupyter_server([LABS_DIR]) as server, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         for lab in LABS:
             with fresh_page(browser, server) as page:

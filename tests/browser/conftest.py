@@ -1,4 +1,5 @@
-"""Fixtures for the browser tests: one JupyterLab and one Chromium per session, a page per test."""
+"""Fixtures for the browser tests: one Chromium and one server per front end (JupyterLab,
+Notebook 7, Voilà) per session, a page per test."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from collections.abc import Iterator
 
 import pytest
 from lab_page import CHROMIUM, fresh_page, launch_chromium
-from lab_server import FIXTURES_DIR, LABS_DIR, JupyterServer, jupyter_lab
+from lab_server import FIXTURES_DIR, LABS_DIR, JupyterServer, jupyter_server
 from playwright.sync_api import Browser, Page, sync_playwright
+
+# each server serves copies of these as <root>/labs and <root>/fixtures
+SERVED = [folder for folder in (LABS_DIR, FIXTURES_DIR) if folder.is_dir()]
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +31,22 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[JupyterServer]:
-    """JupyterLab serving copies of labs/ and the fixtures as <root>/labs and <root>/fixtures."""
-    with jupyter_lab([d for d in (LABS_DIR, FIXTURES_DIR) if d.is_dir()]) as server:
+    """JupyterLab."""
+    with jupyter_server(SERVED, "lab") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def notebook_server() -> Iterator[JupyterServer]:
+    """Jupyter Notebook 7."""
+    with jupyter_server(SERVED, "notebook") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def voila_server() -> Iterator[JupyterServer]:
+    """Voilà, serving the folder as an instructor serves a lab."""
+    with jupyter_server(SERVED, "voila") as server:
         yield server
 
 

@@ -17,6 +17,7 @@ from lab_page import (
     open_notebook,
     read,
     run_all_cells,
+    show_app,
     slider_key,
     sliders,
     wait_for_change,
@@ -123,11 +124,24 @@ def run_check(page: Page, check: Check) -> None:
     act_and_expect(explorer, target, check)
 
 
-def check_notebook(page: Page, url: str, checks: list[Check]) -> None:
-    """All the browser checks for one notebook; `checks` are its rows of the check table."""
-    run_notebook(page, url)
+def check_explorers(page: Page, checks: list[Check]) -> None:
+    """All the browser checks for a notebook that ran: its explorers render, every slider
+    redraws, and `checks` (its rows of the check table) pass, with no error."""
     assert_explorers_render(page)
     assert_sliders_redraw(page)
     for check in checks:
         run_check(page, check)
     assert_no_errors(page)
+
+
+def check_notebook(page: Page, url: str, checks: list[Check]) -> None:
+    """All the browser checks for one notebook in JupyterLab or Notebook 7, after Run All."""
+    run_notebook(page, url)
+    check_explorers(page, checks)
+
+
+def check_app(page: Page, url: str, checks: list[Check]) -> None:
+    """All the browser checks for one notebook served by Voilà."""
+    show_app(page, url)
+    assert_no_errors(page)
+    check_explorers(page, checks)

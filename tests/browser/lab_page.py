@@ -1,4 +1,5 @@
-"""Drive a notebook in JupyterLab like a student: open it, Run All, move controls, read errors.
+"""Drive a notebook in JupyterLab or Notebook 7 like a student (open it, Run All, move controls,
+read errors), or a lab served by Voilà like a class (open it, move controls).
 
 Every wait is on a condition in the page (a prompt, an img src, a text), never a fixed sleep.
 An *explorer* is a widget view with pictures, laid out as widgets.ui.base.Explorer does it:
@@ -51,6 +52,7 @@ KERNEL_CHOSEN_JS = (
     "!['', 'No Kernel'].includes(document.querySelector('.jp-KernelName')?.innerText ?? '')"
 )
 KERNEL_STATUS_JS = "document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status"
+VOILA_OUTPUT_MIME = "application/vnd.voila.cell-output+json"  # an output not shown yet
 MESSAGE_BOX = ".effml-message"  # the explorer's message box (widgets/ui/base.py)
 # what a check can watch change in an explorer: JS functions of the explorer's root element
 PART_JS = {
@@ -84,6 +86,17 @@ def click_menu(page: Page, menu: str, command: str) -> None:
     """Click `menu` in the menu bar, then the item that runs JupyterLab `command`."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{re.escape(menu)}$")).click()
     page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+
+
+def has_log_console(page: Page) -> bool:
+    """Whether the front end has a Log Console: JupyterLab and Notebook 7.4 or later do,
+    Voilà (no menu bar) and older Notebooks do not. Looks in the View menu and closes it."""
+    if not page.locator(".lm-MenuBar").count():
+        return False
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^View$")).click()
+    found = page.locator("li.lm-Menu-item[data-command='logconsole:open']").count() > 0
+    page.keyboard.press("Escape")
+    return found
 
 
 def open_notebook(page: Page, url: str) -> None:
@@ -122,6 +135,27 @@ def run_all_cells(page: Page) -> None:
         }}""",
         timeout=RUN_ALL_TIMEOUT_MS,
     )
+    wait_for_widget_views(page)
+
+
+def show_app(page: Page, url: str) -> None:
+    """Load a notebook served by Voilà and wait until its outputs are shown and its widgets drawn.
+
+    Voilà runs the notebook, then shows the page; each output arrives as a script element that
+    its front end replaces by the rendered output.
+    """
+    page.goto(url)
+    page.wait_for_function(
+        f"""() => !document.getElementById('loading')
+                 && document.getElementById('rendered_cells')?.style.display === ''
+                 && !document.querySelector('script[type="{VOILA_OUTPUT_MIME}"]')""",
+        timeout=RUN_ALL_TIMEOUT_MS,
+    )
+    wait_for_widget_views(page)
+
+
+def wait_for_widget_views(page: Page) -> None:
+    """Wait until every widget output shows its widget (or says it cannot)."""
     # a widget output is an empty placeholder until its model arrives and the view renders
     page.wait_for_function(
         """() => [...document.querySelectorAll('.jp-OutputArea-output:not([data-mime-type])')]
@@ -140,8 +174,11 @@ def error_outputs(page: Page) -> list[str]:
     """Text of every error in the notebook and its Log Console: tracebacks, widgets not shown.
 
     Exceptions raised in widget callbacks (after Run All, when a control moves) go to the Log
-    Console, not to a cell, so it is opened for the look and closed again.
+    Console, not to a cell, so it is opened for the look and closed again. In a front end
+    without one (Voilà, Notebook before 7.4), only the page's errors.
     """
+    if not has_log_console(page):
+        return page.locator(ERROR_OUTPUT).all_inner_texts()
     toggle_log_console(page)
     page.locator(".jp-LogConsole").wait_for()
     errors = page.locator(ERROR_OUTPUT).all_inner_texts()
@@ -237,6 +274,25 @@ class Press:
 
     def __call__(self, control_element: Locator) -> None:
         control_element.locator(".noUi-handle, select, input").first.press(self.key)
+
+
+@dataclass(frozen=True)
+class Drag:
+    """Action on a slider: drag its handle with the mouse to `fraction` (0 to 1) of the track."""
+
+    fraction: float
+
+    def __call__(self, control_element: Locator) -> None:
+        handle = control_element.locator(".noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        start = handle.bounding_box()
+        track = control_element.locator(".noUi-target").first.bounding_box()
+        y = start["y"] + start["height"] / 2
+        mouse = control_element.page.mouse
+        mouse.move(start["x"] + start["width"] / 2, y)
+        mouse.down()
+        mouse.move(track["x"] + self.fraction * track["width"], y, steps=5)
+        mouse.up()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Start a throwaway JupyterLab on copies of the notebooks, isolated from the user's settings."""
+"""Start a throwaway Jupyter front end (JupyterLab, Notebook 7 or Voilà) on copies of the
+notebooks, isolated from the user's settings."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,30 +36,81 @@ LAB_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class FrontEnd:
+    """How to start one front end, the URL path that opens a notebook in it, and whether it
+    has the Jupyter server's REST API (/api/status, /api/kernels, ...)."""
+
+    command: Callable[[int, str, Path], list[str]]  # (port, token, root_dir) -> its argv
+    notebook_path: str  # with {notebook}, a path relative to root_dir; ends in ? or &
+    rest_api: bool = True
+
+
+def jupyter_server_command(app: str, *options: str) -> Callable[[int, str, Path], list[str]]:
+    """The argv of `jupyter <app>` (lab, notebook: both Jupyter server apps) with `options`."""
+    return lambda port, token, root_dir: [
+        sys.executable, "-m", "jupyter", app, "--no-browser", f"--port={port}",
+        "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--ServerApp.allow_root=True",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}", *options,
+    ]  # fmt: skip
+
+
+def voila_command(port: int, token: str, root_dir: Path) -> list[str]:
+    """`voila <root_dir>`, as an instructor runs it (README), on a fixed port, with a token."""
+    return [
+        sys.executable, "-m", "voila", str(root_dir), "--no-browser", f"--port={port}",
+        "--Voila.port_retries=0", "--Voila.ip=127.0.0.1", f"--Voila.token={token}",
+        "--show_tracebacks=True",  # a failing cell shows its traceback, not just "an error"
+    ]  # fmt: skip
+
+
+FRONT_ENDS = {
+    "lab": FrontEnd(
+        jupyter_server_command("lab", "--LabApp.extension_manager=readonly"),  # no PyPI queries
+        "/lab/tree/{notebook}?reset&",  # a fresh workspace
+    ),
+    "notebook": FrontEnd(jupyter_server_command("notebook"), "/notebooks/{notebook}?"),
+    "voila": FrontEnd(voila_command, "/voila/render/{notebook}?", rest_api=False),
+}
+
+
 @dataclass
 class JupyterServer:
-    """A running `jupyter lab`: base URL, login token, and the folder it serves."""
+    """A running front end (a key of FRONT_ENDS): base URL, login token, the folder it serves."""
 
     url: str
     token: str
     root_dir: Path
     log_path: Path
+    front_end: str = "lab"
 
     def lab_url(self, notebook: str) -> str:
-        """URL opening `notebook` (a path relative to root_dir) in a fresh workspace."""
-        return f"{self.url}/lab/tree/{notebook}?reset&token={self.token}"
+        """URL opening `notebook` (a path relative to root_dir) in this front end."""
+        path = FRONT_ENDS[self.front_end].notebook_path.format(notebook=notebook)
+        return f"{self.url}{path}token={self.token}"
 
-    def api(self, path: str, method: str = "GET") -> Any:
-        """Call the REST API (`path` like "/api/status") and return the decoded JSON, or None."""
+    @property
+    def rest_api(self) -> bool:
+        return FRONT_ENDS[self.front_end].rest_api
+
+    def get(self, path: str, method: str = "GET") -> bytes:
+        """The body of the answer to `method` `path` (like "/api/status"), logged in."""
         request = urllib.request.Request(
             f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            body = response.read()
+            return response.read()
+
+    def api(self, path: str, method: str = "GET") -> Any:
+        """Call the REST API (`path` like "/api/status") and return the decoded JSON, or None."""
+        body = self.get(path, method)
         return json.loads(body) if body else None
 
     def shutdown_kernels(self) -> None:
-        """Stop every kernel, so notebooks opened one after another do not pile up."""
+        """Stop every kernel, so notebooks opened one after another do not pile up (Voilà has
+        no API for it: it stops a page's kernel when the page closes)."""
+        if not self.rest_api:
+            return
         for kernel in self.api("/api/kernels"):
             self.api(f"/api/kernels/{kernel['id']}", method="DELETE")
 
@@ -111,23 +163,29 @@ def write_settings(home: Path) -> None:
 
 
 def wait_until_up(server: JupyterServer, process: subprocess.Popen, timeout_s: float) -> None:
-    """Poll /api/status until it answers; raise with the log if the server dies or is too slow."""
+    """Poll /api/status (Voilà: its front page) until it answers; raise with the log if the
+    server dies or is too slow."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"jupyter lab exited with {process.returncode}:\n{server.log_tail()}"
+                f"{server.front_end} exited with {process.returncode}:\n{server.log_tail()}"
             )
         try:
-            server.api("/api/status")
+            server.get("/api/status" if server.rest_api else "/")
             return
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.2)
-    raise TimeoutError(f"jupyter lab did not answer in {timeout_s:.0f} s:\n{server.log_tail()}")
+    raise TimeoutError(
+        f"{server.front_end} did not answer in {timeout_s:.0f} s:\n{server.log_tail()}"
+    )
 
 
 def check_kernel_spec(server: JupyterServer) -> None:
-    """Fail early unless notebooks will run in this venv's python."""
+    """Fail early unless notebooks will run in this venv's python (Voilà starts them from the
+    same kernel spec, but cannot be asked)."""
+    if not server.rest_api:
+        return
     argv = server.api("/api/kernelspecs")["kernelspecs"]["python3"]["spec"]["argv"]
     if argv[0] != sys.executable:
         raise RuntimeError(f"python3 kernel runs {argv[0]}, expected {sys.executable}")
@@ -147,8 +205,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def jupyter_lab(folders: Iterable[Path]) -> Iterator[JupyterServer]:
-    """Serve copies of `folders` (each as root_dir/<folder name>) with a fresh JupyterLab.
+def jupyter_server(folders: Iterable[Path], front_end: str = "lab") -> Iterator[JupyterServer]:
+    """Serve copies of `folders` (each as root_dir/<folder name>) with a fresh `front_end`
+    (a key of FRONT_ENDS: "lab", "notebook" or "voila").
 
     Autosave and checkpoints only ever touch the copies. The server's process group is killed
     on exit, also when the body raises.
@@ -161,13 +220,9 @@ def jupyter_lab(folders: Iterable[Path]) -> Iterator[JupyterServer]:
         env = isolated_env(home)
         write_settings(home)
         port, token = free_port(), secrets.token_hex(16)
-        command = [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-            "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", "--ServerApp.allow_root=True",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root_dir}",
-            "--LabApp.extension_manager=readonly",  # no PyPI queries
-        ]  # fmt: skip
-        server = JupyterServer(f"http://127.0.0.1:{port}", token, root_dir, Path(tmp) / "lab.log")
+        command = FRONT_ENDS[front_end].command(port, token, root_dir)
+        log_path = Path(tmp) / "server.log"
+        server = JupyterServer(f"http://127.0.0.1:{port}", token, root_dir, log_path, front_end)
         with server.log_path.open("wb") as log:
             process = subprocess.Popen(
                 command, env=env, cwd=root_dir, stdout=log, stderr=subprocess.STDOUT,

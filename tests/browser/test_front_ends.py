@@ -1,0 +1,92 @@
+"""The labs in the other front ends: Jupyter Notebook 7, where a student may open them, and
+Voilà, which an instructor uses to show an explorer in a lecture (README: `voila labs/03_...`).
+
+JupyterLab is tested lab by lab in test_labs.py; here one lab per front end: Run All (Voilà
+runs it by itself), every explorer renders, sliders moved by keyboard and by mouse redraw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from explorer_checks import (
+    Check,
+    assert_explorers_render,
+    assert_no_errors,
+    check_app,
+    run_check,
+    run_notebook,
+    step,
+)
+from lab_page import Drag, Press, error_outputs, explorers, fresh_page, show_app, sliders
+from lab_server import JupyterServer
+from playwright.sync_api import Browser, Page
+from test_fixture import EXPLORER_NOTEBOOK, FIXTURE_CHECKS
+from test_labs import LAB_CHECKS
+
+pytestmark = pytest.mark.browser
+
+NOTEBOOK_LAB = "labs/01_activation_functions.ipynb"
+NOTEBOOK_CHECKS = [
+    # Home, End and Page Up/Down reach a slider in Notebook 7; the arrow keys do not (below)
+    Check("bias shift", Press("End"), changes=("image",)),
+    Check("learning rate", Drag(0.8), changes=("image",)),
+]
+VOILA_LAB = "labs/03_transformers_attention.ipynb"
+VOILA_CHECKS = [*LAB_CHECKS["03_transformers_attention.ipynb"], Check("d_model", Drag(0.3))]
+
+
+@pytest.fixture
+def notebook_page(browser: Browser, notebook_server: JupyterServer) -> Iterator[Page]:
+    with fresh_page(browser, notebook_server) as new_page:
+        yield new_page
+
+
+@pytest.fixture
+def voila_page(browser: Browser, voila_server: JupyterServer) -> Iterator[Page]:
+    with fresh_page(browser, voila_server) as new_page:
+        yield new_page
+
+
+def test_a_lab_runs_and_its_explorer_responds_in_notebook_7(
+    notebook_page: Page, notebook_server: JupyterServer
+) -> None:
+    run_notebook(notebook_page, notebook_server.lab_url(NOTEBOOK_LAB))
+    assert_explorers_render(notebook_page)
+    for check in NOTEBOOK_CHECKS:
+        run_check(notebook_page, check)
+    assert_no_errors(notebook_page)
+
+
+@pytest.mark.xfail(
+    strict=True,  # passes once Notebook 7 lets the keys through: then drop this mark
+    raises=AssertionError,
+    reason="Notebook 7 handles keyboard shortcuts before the page does: in command mode the "
+    "arrow keys run notebook:move-cursor-heading-below-or-expand (and -above-or-collapse, "
+    "-down, -up) and never reach a focused slider; JupyterLab lets the slider have them",
+)
+def test_arrow_keys_move_a_slider_in_notebook_7(
+    notebook_page: Page, notebook_server: JupyterServer
+) -> None:
+    run_notebook(notebook_page, notebook_server.lab_url(EXPLORER_NOTEBOOK))
+    explorer = explorers(notebook_page)[0]
+    step(explorer, sliders(explorer)[0], "ArrowRight")
+
+
+def test_a_lab_served_by_voila_renders_and_responds(
+    voila_page: Page, voila_server: JupyterServer
+) -> None:
+    check_app(voila_page, voila_server.lab_url(VOILA_LAB), VOILA_CHECKS)
+
+
+def test_the_fixture_explorer_passes_the_lab_checks_in_voila(
+    voila_page: Page, voila_server: JupyterServer
+) -> None:
+    check_app(voila_page, voila_server.lab_url(EXPLORER_NOTEBOOK), FIXTURE_CHECKS)
+
+
+def test_errors_are_found_in_voila(voila_page: Page, voila_server: JupyterServer) -> None:
+    show_app(voila_page, voila_server.lab_url("fixtures/broken.ipynb"))
+    errors = "\n".join(error_outputs(voila_page))
+    assert "ZeroDivisionError" in errors
