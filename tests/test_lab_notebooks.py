@@ -105,8 +105,13 @@ def test_a_wrong_saved_number_makes_nbval_fail(tmp_path: Path) -> None:
     notebook = json.loads(lab.read_text())
     count = re.compile(r"\d{1,3}(,\d{3})+")  # a count printed with thousands separators
     compared = _compared_number_cells(lab)
-    cell = next(c for c in notebook["cells"] if c in compared and count.search(_output_text(c)))
-    stream = next(o for o in cell["outputs"] if count.search("".join(o.get("text", ""))))
+    stream = next(
+        output
+        for cell in notebook["cells"]
+        if cell in compared
+        for output in cell["outputs"]
+        if count.search("".join(output.get("text", "")))  # printed (a stream), not displayed
+    )
     text = "".join(stream["text"])
     right = count.search(text).group()
     wrong = right[:-1] + str((int(right[-1]) + 1) % 10)  # off by one in the last digit

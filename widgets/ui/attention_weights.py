@@ -88,10 +88,12 @@ class AttentionWeightsExplorer(Explorer):
         }  # fmt: skip
 
     def make_figure(self, figure) -> None:
-        figure.subplots_adjust(left=0.2, right=0.88, bottom=0.3, top=0.9)
         ax = self.ax = figure.add_subplot()
         ax.grid(False)
         ax.set(xlabel="key token (attended to)", ylabel="query token")
+        # margins are fitted once, to these: word-sized tick labels like the sentences' tokens
+        ax.set_xticks([0], ["token"], rotation=90)
+        ax.set_yticks([0], ["token"])
         colours = _colormap()
         self.image = ax.imshow(
             np.ma.masked_all((1, 1)), cmap=colours, vmin=0, vmax=1, animated=True,
