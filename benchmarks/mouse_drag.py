@@ -27,7 +27,7 @@ import nbformat
 from browser_latency import load_average, slow_link
 from explorer_checks import run_notebook
 from lab_page import control, explorers, fresh_page, launch_chromium
-from lab_server import jupyter_lab
+from lab_server import jupyter_server
 from playwright.sync_api import Locator, Page, sync_playwright
 
 CASES = [  # explorer, its arguments, the label of the slider dragged
@@ -143,7 +143,7 @@ def main() -> None:
         for index, case in enumerate(CASES):
             nbformat.write(notebook(case), folder / f"drag_{index}.ipynb")
         with (
-            jupyter_lab([folder]) as server,
+            jupyter_server([folder]) as server,
             slow_link(server, args.link) as server,
             sync_playwright() as playwright,
         ):
