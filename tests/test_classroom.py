@@ -312,6 +312,7 @@ def test_grade_reports_each_submission_and_survives_broken_ones(tmp_path: Path) 
 
 
 def test_grade_stops_an_endless_loop_and_keeps_what_was_checked(tmp_path: Path) -> None:
+    # 20 s: the cells before the loop (a kernel, import torch) must finish even on a busy machine
     first, second, *_ = EXERCISES
     looping = _submission(
         tmp_path / "loop.ipynb",
@@ -327,14 +328,14 @@ def test_grade_stops_an_endless_loop_and_keeps_what_was_checked(tmp_path: Path) 
     )
     csv_path = tmp_path / "grades.csv"
 
-    assert main(["grade", str(looping), str(right), "--csv", str(csv_path), "--timeout", "8"]) == 1
+    assert main(["grade", str(looping), str(right), "--csv", str(csv_path), "--timeout", "20"]) == 1
 
     rows = _rows(csv_path)
     assert rows["loop", first]["status"] == "correct"
     assert rows["loop", second]["status"] == "error"
     assert (
         rows["loop", second]["detail"]
-        == "cell 5 still ran at the time limit (8 s for the notebook)"
+        == "cell 5 still ran at the time limit (20 s for the notebook)"
     )
     assert all(rows["after", name]["status"] == "correct" for name in EXERCISES)
 

@@ -543,15 +543,7 @@ def batchnorm2d(*, input_shape: Sequence[int], num_features: int, affine: bool =
     num_features = check_int("num_features", num_features)
     _check_bool("affine", affine)
     _check_input_size("num_features", num_features, shape, shape[1], "channels")
-    params = 2 * num_features if affine else 0
-    return LayerCost(
-        kind="batchnorm2d",
-        params=params,
-        macs=0,
-        output_shape=shape,
-        params_formula=_formula("2 * C", params, C=num_features) if affine else "0 (affine=False)",
-        macs_formula="0 (per element: subtract the mean, divide by the std, scale and shift)",
-    )
+    return _per_channel_norm("batchnorm2d", shape, num_features, affine)
 
 
 @register("instancenorm2d")
@@ -572,14 +564,8 @@ def instancenorm2d(
     _check_bool("affine", affine)
     _check_bool("track_running_stats", track_running_stats)
     _check_input_size("num_features", num_features, input_shape, channels, "channels")
-    params = 2 * num_features if affine else 0
-    return LayerCost(
-        kind="instancenorm2d",
-        params=params,
-        macs=0,
-        output_shape=tuple(input_shape),
-        params_formula=_formula("2 * C", params, C=num_features) if affine else "0 (affine=False)",
-        macs_formula="0 (per element: subtract the mean, divide by the std)",
+    return _per_channel_norm(
+        "instancenorm2d", tuple(input_shape), num_features, affine, scale_and_shift=False
     )
 
 
@@ -602,14 +588,22 @@ def groupnorm(
         raise ValueError(
             f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
         )
-    params = 2 * num_channels if affine else 0
+    return _per_channel_norm("groupnorm", shape, num_channels, affine)
+
+
+def _per_channel_norm(
+    kind: str, shape: tuple[int, ...], channels: int, affine: bool, scale_and_shift: bool = True
+) -> LayerCost:
+    """A norm with a scale and a shift per channel if affine: 0 MACs (torch counts none)."""
+    params = 2 * channels if affine else 0
+    steps = ", scale and shift" if scale_and_shift else ""
     return LayerCost(
-        kind="groupnorm",
+        kind=kind,
         params=params,
         macs=0,
         output_shape=shape,
-        params_formula=_formula("2 * C", params, C=num_channels) if affine else "0 (affine=False)",
-        macs_formula="0 (per element: subtract the mean, divide by the std, scale and shift)",
+        params_formula=_formula("2 * C", params, C=channels) if affine else "0 (affine=False)",
+        macs_formula=f"0 (per element: subtract the mean, divide by the std{steps})",
     )
 
 

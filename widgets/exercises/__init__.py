@@ -70,6 +70,7 @@ __all__ = [
     "Progress",
     "binary_as_si",
     "bits_for_bytes",
+    "built_on_first_use",
     "flops_for_macs",
     "items_of",
     "lab_modules",
@@ -384,6 +385,26 @@ def lab_modules(*labs: ModuleType | str | int) -> list[ModuleType]:
             wanted.append(name)
         names = wanted
     return [importlib.import_module(f"{__name__}.{name}") for name in names]
+
+
+def built_on_first_use(
+    namespace: dict[str, Any], builders: dict[str, Callable[[], Exercise | Prediction]]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """A lab module's `__getattr__` and `__dir__` (PEP 562) that build each of `builders` (name ->
+    builder) on first use, once: importing the module then profiles no model, and a prediction
+    keeps its first guess. `namespace` is the module's globals()."""
+
+    def __getattr__(name: str) -> Any:
+        build = builders.get(name)
+        if build is None:
+            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {name!r}")
+        value = namespace[name] = build()
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *builders})
+
+    return __getattr__, __dir__
 
 
 def items_of(module: ModuleType, *, build: bool = True) -> dict[str, Exercise | Prediction]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from torch import nn
 
@@ -20,7 +19,7 @@ from widgets.core.profiler import Profile, meta_profile
 from widgets.core.roofline import layer_traffic
 from widgets.core.units import MIB
 
-from . import Exercise, Mistake, Prediction, lab_progress, macs_for_flops
+from . import Exercise, Mistake, Prediction, built_on_first_use, lab_progress, macs_for_flops
 
 progress = lab_progress(__name__)  # lab04.progress(): this lab's exercises and their status
 
@@ -376,14 +375,4 @@ _BUILT_ON_FIRST_USE = {
     "fused_dram_mib": _fused_dram_mib,
 }
 
-
-def __getattr__(name: str) -> Any:
-    build = _BUILT_ON_FIRST_USE.get(name)
-    if build is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = build()
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_BUILT_ON_FIRST_USE})
+__getattr__, __dir__ = built_on_first_use(globals(), _BUILT_ON_FIRST_USE)

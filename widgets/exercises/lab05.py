@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 from widgets.core.layers import layer_cost
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.units import MIB, model_size_bytes
 
-from . import Exercise, Mistake, Prediction, binary_as_si, lab_progress
+from . import Exercise, Mistake, Prediction, binary_as_si, built_on_first_use, lab_progress
 
 progress = lab_progress(__name__)  # lab05.progress(): this lab's exercises and their status
 
@@ -277,14 +276,4 @@ _BUILT_ON_FIRST_USE = {
     "sram_resolution": _sram_resolution,
 }
 
-
-def __getattr__(name: str) -> Any:
-    build = _BUILT_ON_FIRST_USE.get(name)
-    if build is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = globals()[name] = build()
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_BUILT_ON_FIRST_USE})
+__getattr__, __dir__ = built_on_first_use(globals(), _BUILT_ON_FIRST_USE)
