@@ -90,6 +90,7 @@ class NormalizationExplorer(Explorer):
     NormalizationExplorer(kind="group", num_groups=2, channels=8)
     """
 
+    panel_widths = (3, 2)
     readout_labels: ClassVar[dict[str, str]] = {
         "module": "torch module",
         "averages_over": "one mean over",
@@ -115,8 +116,9 @@ class NormalizationExplorer(Explorer):
             "size": slider(8, 1, 32, "H = W"),
         }
 
-    def make_figure(self, figure: Figure) -> None:
-        self.block_ax, self.cells_ax = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
+    def make_figure(self, block_figure: Figure, cells_figure: Figure) -> None:
+        self.block_ax = block_figure.add_subplot()
+        self.cells_ax = cells_figure.add_subplot()
         corner = _point(1, 1, 1)
         self.block_ax.set(xlim=(-1.2, corner[0] + 0.3), ylim=(-0.8, corner[1] + 0.3))
         self.block_ax.set_aspect("equal")

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import ipywidgets
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 from widgets.core.tokens import sinusoidal_positional_encoding
 
@@ -36,6 +37,7 @@ class PositionalEncodingExplorer(Explorer):
     PositionalEncodingExplorer(d_model=128, positions=100)
     """
 
+    panel_widths = (1.3, 1)
     readout_labels: ClassVar[dict[str, str]] = {
         "shape": "shape (positions × d_model)",
         "fastest_wavelength": "wavelength of columns 0, 1 (positions)",
@@ -58,9 +60,9 @@ class PositionalEncodingExplorer(Explorer):
             ),
         }
 
-    def make_figure(self, figure) -> None:
-        figure.subplots_adjust(wspace=0.45)
-        self.map_ax, self.lines_ax = figure.subplots(1, 2, width_ratios=(1.3, 1))
+    def make_figure(self, map_figure: Figure, lines_figure: Figure) -> None:
+        self.map_ax = map_figure.add_subplot()
+        self.lines_ax = lines_figure.add_subplot()
         self.map_ax.grid(False)
         self.map_ax.set(xlabel="dimension (column)", ylabel="position (token)",
                         title="PE[position, dimension]")  # fmt: skip
@@ -68,7 +70,7 @@ class PositionalEncodingExplorer(Explorer):
             np.zeros((1, 1)), cmap="RdBu", vmin=-1, vmax=1, aspect="auto",
             interpolation="nearest", animated=True,
         )  # fmt: skip
-        figure.colorbar(self.image, ax=self.map_ax, fraction=0.05)
+        map_figure.colorbar(self.image, ax=self.map_ax, fraction=0.05)
         self.lines_ax.set(xlabel="position (token)", ylabel="PE value", ylim=(-1.1, 1.1))
         self.lines = [
             self.lines_ax.plot([], [], color=colour, animated=True)[0] for colour in LINE_COLOURS

@@ -51,6 +51,7 @@ class ReceptiveFieldExplorer(Explorer):
     ReceptiveFieldExplorer(layers=3, kernel_size=5, stride=2)
     """
 
+    panel_widths = (1, 1)
     readout_labels: ClassVar[dict[str, str]] = {
         "output_sizes": "image size, then output size after each layer (H = W)",
         "receptive_field": "receptive field (pixels, per axis)",
@@ -74,8 +75,9 @@ class ReceptiveFieldExplorer(Explorer):
             "input_size": slider(32, 4, 256, "image size H = W"),
         }
 
-    def make_figure(self, figure: Figure) -> None:
-        self.image_ax, self.growth_ax = figure.subplots(1, 2)
+    def make_figure(self, image_figure: Figure, growth_figure: Figure) -> None:
+        self.image_ax = image_figure.add_subplot()
+        self.growth_ax = growth_figure.add_subplot()
         # the image fills fixed axes whatever its size (no ticks to renumber: a new size only
         # swaps the pixels); the readouts give the sizes
         self.image_ax.set(
