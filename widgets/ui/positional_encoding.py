@@ -70,6 +70,7 @@ class PositionalEncodingExplorer(Explorer):
             np.zeros((1, 1)), cmap="RdBu", vmin=-1, vmax=1, aspect="auto",
             interpolation="nearest", animated=True,
         )  # fmt: skip
+        self.map_ax.set_autoscale_on(False)  # a new extent must not move the limits: draw does
         map_figure.colorbar(self.image, ax=self.map_ax, fraction=0.05)
         self.lines_ax.set(xlabel="position (token)", ylabel="PE value", ylim=(-1.1, 1.1))
         self.lines = [
@@ -99,8 +100,13 @@ class PositionalEncodingExplorer(Explorer):
         values = encoding.numpy()
         self.image.set_data(values)
         self.image.set_extent((-0.5, d_model - 0.5, positions - 0.5, -0.5))
-        set_limits(self.map_ax, (-0.5, d_model - 0.5), (positions - 0.5, -0.5))
-        set_limits(self.lines_ax, (0, positions - 1))
+        # limits in powers of 2: a step within them only blits the image and the lines
+        columns_shown, positions_shown = (
+            _power_of_2_at_least(d_model),
+            _power_of_2_at_least(positions),
+        )
+        set_limits(self.map_ax, (-0.5, columns_shown - 0.5), (positions_shown - 0.5, -0.5))
+        set_limits(self.lines_ax, (0, positions_shown - 1))
         columns = shown_columns(d_model)
         for index, (line, text) in enumerate(zip(self.lines, self.legend_texts, strict=True)):
             shown = index < len(columns)
@@ -109,3 +115,7 @@ class PositionalEncodingExplorer(Explorer):
             if shown:
                 line.set_data(np.arange(positions), values[:, columns[index]])
                 text.set_text(f"column {columns[index]}")
+
+
+def _power_of_2_at_least(n: int) -> int:
+    return 1 << (n - 1).bit_length()
