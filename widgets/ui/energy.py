@@ -73,11 +73,6 @@ class EnergyView:
 
     memory: str  # where data lives: a key of MEMORY_LEVELS
     estimate: EnergyEstimate
-    memory_pj: float  # the estimate's memory energy
-
-    @property
-    def total_pj(self) -> float:
-        return self.estimate.compute_pj + self.memory_pj
 
 
 class EnergyExplorer(Explorer):
@@ -175,19 +170,15 @@ class EnergyExplorer(Explorer):
         estimate = estimate_energy(
             meta_profile(chosen.build, chosen.input_size), bits=bits, memory=memory, fused=fused
         )
-        return EnergyView(
-            memory=memory,
-            estimate=estimate,
-            memory_pj=estimate.memory_pj,
-        )
+        return EnergyView(memory=memory, estimate=estimate)
 
     def summarize(self, view: EnergyView) -> dict[str, Any]:
         estimate = view.estimate
         return {
-            "energy": format_joules(view.total_pj),
+            "energy": format_joules(estimate.total_pj),
             "arithmetic": format_joules(estimate.compute_pj),
-            "memory": format_joules(view.memory_pj),
-            "memory_fraction": Share(view.memory_pj / view.total_pj),
+            "memory": format_joules(estimate.memory_pj),
+            "memory_fraction": Share(estimate.memory_pj / estimate.total_pj),
             "macs": sum(layer.macs for layer in estimate.layers),
             "bytes_moved": format_bytes(sum(layer.bytes_moved for layer in estimate.layers)),
             "mac_pj": estimate.mac_pj,
@@ -211,14 +202,14 @@ class EnergyExplorer(Explorer):
         for read in reads:
             self.data_marker.set_position(_right_of(read))
 
-        energies = (view.estimate.compute_pj, view.memory_pj)
+        energies = (view.estimate.compute_pj, view.estimate.memory_pj)
         bottom = 0.0
         for bar, share_bar, text, energy, name in zip(
             self.bars, self.share_bars, self.bar_texts, energies, ("arithmetic", "memory"),
             strict=True,
         ):  # fmt: skip
             bar.set_height(energy)
-            share = 100 * energy / view.total_pj
+            share = 100 * energy / view.estimate.total_pj
             share_bar.set_y(bottom)
             share_bar.set_height(share)
             # inside its bar if there is room, else just above the bars
