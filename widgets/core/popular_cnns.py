@@ -21,7 +21,7 @@ from torch import nn
 
 from .latency import Timing, measure_latency
 from .profiler import meta_profile
-from .units import BIT_WIDTHS
+from .units import BIT_WIDTHS, model_size_bytes
 from .validate import check_choice, check_int, check_number
 
 __all__ = [
@@ -132,8 +132,8 @@ def popular_cnn_table(
                 resolution=cnn.resolution,
                 params=prof.params,
                 macs=prof.macs,
-                size_32bit_bytes=prof.params * 32 / 8,
-                size_8bit_bytes=prof.params * 8 / 8,
+                size_32bit_bytes=model_size_bytes(prof.params, bits=32),
+                size_8bit_bytes=model_size_bytes(prof.params, bits=8),
                 peak_activation_bytes=prof.peak_activation_bytes,
                 peak_layer=prof.peak_layer,
                 published_params=cnn.published_params,
