@@ -9,7 +9,7 @@ from torch import nn
 
 import widgets
 from widgets.core.latency import Timing
-from widgets.core.roofline import MachinePeaks, layer_traffic
+from widgets.core.roofline import MATMUL_SIZES, MachinePeaks, layer_traffic
 
 PEAKS = MachinePeaks(gflops=100.0, bandwidth_gbs=10.0)  # ridge point: 10 FLOP/byte
 N = 1024
@@ -91,6 +91,12 @@ def test_machine_peaks_measures_positive_numbers_and_caches_them():
     assert peaks.gflops > 0 and peaks.bandwidth_gbs > 0 and peaks.ridge_point > 0
     assert isinstance(peaks.matmul, Timing) and isinstance(peaks.copy, Timing)
     assert peaks.matmul.threads == torch.get_num_threads()
+    # the peak is the best run of the fastest size, never a median that interference slowed down
+    n = peaks.matmul_size
+    assert n in MATMUL_SIZES
+    assert peaks.gflops == pytest.approx(2 * n**3 / min(peaks.matmul.times_s) / 1e9)
+    assert peaks.gflops >= 2 * n**3 / peaks.matmul.median_s / 1e9
+    assert f"{peaks.matmul.threads} threads" in str(peaks)
     assert widgets.machine_peaks(budget_s=0.05) is peaks
     assert widgets.machine_peaks(threads=torch.get_num_threads()) is peaks
 

@@ -110,8 +110,9 @@ zero_gradient = Exercise(
     ),
     answer=_can_die,
     hint=(
-        "Select the candidates in the explorer, show the derivatives (dashed) and widen x range "
-        "to the left: which dashed line lies exactly on 0 over a whole interval?"
+        "f'(x) = 0 on a whole interval means f is constant there. A formula built from exp, erf "
+        "or tanh is never exactly constant; one built from max and min can be: which formula "
+        "has a max or min that makes it constant for all x far enough to the left?"
     ),
     mistakes=[Mistake(name, hint) for name, hint in _NONZERO_SLOPE_HINTS.items()],
     choices=_CANDIDATES,

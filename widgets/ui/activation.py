@@ -239,13 +239,13 @@ def _round_out(*curves: np.ndarray) -> tuple[float, float]:
 
 
 def _facts(activation: Activation) -> str:
-    """One line: range, zero-centred, monotonic, where f' is zero or vanishes, cost."""
+    """One line: range, zero-centred, monotonic, cost. (Not where f' is 0: lab 01's Exercise 3
+    asks the learner to reason that out from the formulas.)"""
     return "; ".join(
         [
             f"range {activation.output_range}",
             "zero-centred" if activation.zero_centred else "not zero-centred",
             "monotonic" if activation.monotonic else "not monotonic",
-            f"f' is 0 (or vanishes) where: {activation.zero_gradient}",
             f"cost: {activation.relative_cost}",
         ]
     )
