@@ -397,27 +397,12 @@ def test_lab02_conv1d_macs_count_like_torch() -> None:
     assert "Padding 2" in exercise.check(_meta_macs(unpadded, shape)).message
 
 
-def _receptive_field_of_torch_stack(layers: int, stride: int) -> int:
-    """Width of the input pixels with a nonzero gradient of the middle output of a real stack
-    of 3-tap Conv1d layers (weights 1: no path cancels)."""
-    size = 2 * 2 ** (layers + 1) + 1
-    stack = nn.Sequential(*[nn.Conv1d(1, 1, 3, stride=stride, bias=False) for _ in range(layers)])
-    for layer in stack:
-        nn.init.ones_(layer.weight)
-    x = torch.ones(1, 1, size, requires_grad=True)
-    output = stack(x)
-    output[0, 0, output.shape[-1] // 2].backward()
-    seen = x.grad[0, 0].nonzero()
-    return int(seen.max() - seen.min() + 1)
-
-
-def test_lab02_layers_to_see_the_image_as_real_conv_stacks_see() -> None:
-    fields = {layers: _receptive_field_of_torch_stack(layers, stride=2) for layers in (6, 7)}
-    assert fields[6] < 224 <= fields[7]
-    exercise = lab02.layers_to_see_image
-    assert exercise.check(7).correct
-    assert "stride 1" in exercise.check(112).message  # 112 * 2 + 1 = 225 >= 224 > 223
-    assert "already sees 3 pixels" in exercise.check(8).message
+def test_lab02_resnet_receptive_field_is_the_stem_and_stage_1_field() -> None:
+    # the field itself is checked against torch's gradients in tests/test_receptive_field.py
+    exercise = lab02.resnet_receptive_field
+    assert exercise.check(43).correct
+    assert "ignores the strides" in exercise.check(17).message  # 1 + 6 + 2 + 4 x 2
+    assert "max pool" in exercise.check(27).message  # 7 + 4 x (2 x 2)
 
 
 def test_lab02_normalization_answers_count_like_torch() -> None:

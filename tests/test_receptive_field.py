@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+import widgets
 from widgets.core.receptive_field import (
     layers_to_see_all,
     receptive_field,
@@ -120,3 +121,27 @@ def test_downsampling_sees_a_large_image_with_few_layers():
 def test_bad_input_names_the_parameter(arguments, error, match):
     with pytest.raises(error, match=match):
         receptive_field(**arguments)
+
+
+def test_stack_receptive_field_matches_torch_on_resnets_stem_and_first_stage():
+    # ResNet-18's stem and first stage; average pooling has max pooling's window and stride and
+    # passes a gradient to every pixel of its window, so torch shows the whole field
+    stack = nn.Sequential(
+        nn.Conv2d(1, 1, 7, stride=2, padding=3, bias=False),
+        nn.AvgPool2d(3, stride=2, padding=1),
+        *[nn.Conv2d(1, 1, 3, padding=1, bias=False) for _ in range(4)],
+    )
+    for layer in stack:
+        if isinstance(layer, nn.Conv2d):
+            nn.init.ones_(layer.weight)
+    image = torch.ones(1, 1, 96, 96, requires_grad=True)
+    output = stack(image)
+    middle = output.shape[-1] // 2
+    output[0, 0, middle, middle].backward()
+    seen_columns = (image.grad[0, 0] != 0).any(dim=0).nonzero()
+    width = int(seen_columns.max() - seen_columns.min() + 1)
+    windows = [(7, 2), (3, 2), (3, 1), (3, 1), (3, 1), (3, 1)]
+    assert widgets.stack_receptive_field(windows) == width == 43
+    assert widgets.stack_receptive_field([(3, 2, 1)] * 3) == widgets.receptive_field_size(3, 3, 2)
+    with pytest.raises(ValueError, match=r"windows\[0\]"):
+        widgets.stack_receptive_field([(3,)])

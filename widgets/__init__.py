@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "layer_cost": "widgets.core.layers",
     "receptive_field": "widgets.core.receptive_field",
     "receptive_field_size": "widgets.core.receptive_field",
+    "stack_receptive_field": "widgets.core.receptive_field",
     "layers_to_see_all": "widgets.core.receptive_field",
     "NORMALIZATIONS": "widgets.core.normalization",
     "normalization": "widgets.core.normalization",

@@ -13,6 +13,7 @@ the product of the 1-D sets. Output sizes are those of widgets.core.layers (as t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +26,35 @@ from .validate import check_int
 MAX_LAYERS = 10_000
 
 
+def stack_receptive_field(windows: Sequence[tuple[int, ...]]) -> int:
+    """Receptive field (input pixels) of a stack of windows, first layer first.
+
+    Each window is (kernel, stride) or (kernel, stride, dilation): a convolution or a pooling
+    layer. Layer l widens the field by (k_l - 1) d_l times the jump below it, the product of the
+    strides of the layers before it: r = 1 + sum_l (k_l - 1) d_l s_1 ... s_(l-1).
+    """
+    size, jump = 1, 1
+    for index, window in enumerate(windows):
+        if not 2 <= len(window) <= 3:
+            raise ValueError(f"windows[{index}] must be (kernel, stride[, dilation]), got {window}")
+        kernel, stride, dilation = (*window, 1)[:3]
+        check_int(f"windows[{index}] kernel", kernel)
+        check_int(f"windows[{index}] stride", stride)
+        check_int(f"windows[{index}] dilation", dilation)
+        size += (kernel - 1) * dilation * jump
+        jump *= stride
+    return size
+
+
 def receptive_field_size(layers: int, kernel_size: int, stride: int = 1, dilation: int = 1) -> int:
     """How many input pixels wide the window of one output is: 1 + sum_l (k-1) d s^(l-1)."""
     layers = check_int("layers", layers)
-    kernel_size = check_int("kernel_size", kernel_size)
-    stride = check_int("stride", stride)
-    dilation = check_int("dilation", dilation)
-    return 1 + sum((kernel_size - 1) * dilation * stride**layer for layer in range(layers))
+    window = (
+        check_int("kernel_size", kernel_size),
+        check_int("stride", stride),
+        check_int("dilation", dilation),
+    )
+    return stack_receptive_field([window] * layers)
 
 
 def layers_to_see_all(

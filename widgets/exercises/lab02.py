@@ -7,7 +7,7 @@ from typing import Any
 
 from widgets.core.layers import LayerCost, layer_cost
 from widgets.core.normalization import normalization
-from widgets.core.receptive_field import layers_to_see_all
+from widgets.core.receptive_field import stack_receptive_field
 
 from . import Exercise, Mistake, Prediction, flops_for_macs, lab_progress
 
@@ -203,35 +203,54 @@ conv1d_macs = Exercise(
     tolerance=0,
 )
 
-# --- receptive field: downsampling sees a large image with few layers ----------------------
+# --- receptive field: downsampling makes the field grow geometrically ------------------------
 
-IMAGE_WIDTH = 224
+# ResNet-18's stem (7 x 7 conv, stride 2; 3 x 3 max pool, stride 2) and its first stage (four
+# 3 x 3 convs, stride 1), as (kernel, stride) windows
+RESNET_STEM_AND_STAGE_1 = ((7, 2), (3, 2), (3, 1), (3, 1), (3, 1), (3, 1))
+_stride_1 = stack_receptive_field([(kernel, 1) for kernel, _ in RESNET_STEM_AND_STAGE_1])
+_conv_stride_only = stack_receptive_field([(7, 2), (3, 1), (3, 1), (3, 1), (3, 1), (3, 1)])
 
-layers_to_see_image = Exercise(
+resnet_receptive_field = Exercise(
     question=(
-        f"A network of 3 x 3 convolutions, every one with stride 2, looks at a {IMAGE_WIDTH} x "
-        f"{IMAGE_WIDTH} image. How many layers does it take before one output's receptive field "
-        "is at least as wide as the image?"
+        "ResNet-18 starts with a 7 x 7 conv of stride 2, then a 3 x 3 max pool of stride 2, then "
+        "the four 3 x 3 convs (stride 1) of its first stage. How many input pixels wide is the "
+        "receptive field of one output of that first stage? (A pooling window widens the field "
+        "as a kernel of its size does.)"
     ),
-    answer=layers_to_see_all(IMAGE_WIDTH, kernel_size=3, stride=2),
+    answer=stack_receptive_field(RESNET_STEM_AND_STAGE_1),
     hint=(
-        "Each layer adds (k - 1) x (the input pixels between two of its input positions); with "
-        "stride 2 everywhere, that step doubles from one layer to the next. The explorer shows "
-        "the receptive field for up to 12 layers."
+        "Go layer by layer: a k-wide window widens the field by (k - 1) x the jump, the input "
+        "pixels between two neighbouring positions of that layer's input (the product of the "
+        "strides below it: 1 for the first layer)."
     ),
     mistakes=[
         Mistake(
-            layers_to_see_all(IMAGE_WIDTH, kernel_size=3),
-            "That is at stride 1 (L (k - 1) + 1 pixels): with stride 2 the field grows much faster.",
+            _stride_1,
+            "That ignores the strides: after the stride-2 conv and the stride-2 "
+            "pool, one step of the stage's input is 4 input pixels.",
         ),
         Mistake(
-            math.ceil(math.log2(IMAGE_WIDTH)),
-            "The field does not start at 1 and double: the first layer already sees 3 pixels, "
-            "and layer l adds 2 x 2^(l-1).",
+            _conv_stride_only,
+            "That leaves out the max pool: its 3-wide window and its stride 2 both count.",
         ),
     ],
-    unit="layers",
+    unit="pixels",
     tolerance=0,
+    solution=[
+        *(
+            f"{name} (k = {kernel}, stride {stride}): adds ({kernel} - 1) x jump {jump} = "
+            f"{(kernel - 1) * jump}; the field is now {stack_receptive_field(windows)} pixels"
+            for name, (kernel, stride), jump, windows in zip(
+                ["the 7 x 7 conv", "the 3 x 3 max pool", *["a 3 x 3 conv of stage 1"] * 4],
+                RESNET_STEM_AND_STAGE_1,
+                [math.prod(s for _, s in RESNET_STEM_AND_STAGE_1[:i]) for i in range(6)],
+                [RESNET_STEM_AND_STAGE_1[: i + 1] for i in range(6)],
+                strict=True,
+            )
+        ),
+        "The jump is the product of the strides below: 1, then 2, then 4 for the whole stage.",
+    ],
 )
 
 # --- normalization: which numbers share a mean ---------------------------------------------
