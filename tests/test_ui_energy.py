@@ -62,8 +62,8 @@ def test_the_table_is_drawn_with_the_dram_gap(explorer):
     assert "register read (32 bit) *" in labels  # * has a note
     assert labels[-3:] == ["sram read (32 bit) *", "dram read (32 bit) *", "MAC (mult + add)"]
     assert ex.table_ax.get_title(loc="right") == "One operation: DRAM read = 711× fp32 add"
-    assert ex.mac_bar.get_width() == pytest.approx(0.2 + 0.03)  # int8 mult + add
-    assert ex.mac_text.get_text() == " 0.23 pJ (int8)"
+    assert ex.mac_bar.get_width() == pytest.approx(0.2 + 0.1)  # int8 mult + 32-bit add
+    assert ex.mac_text.get_text() == " 0.3 pJ (int8 mult, 32-bit add)"
 
 
 def test_memory_level_moves_the_marker_and_the_memory_bar(explorer):

@@ -51,8 +51,8 @@ ENERGY_TABLE: tuple[EnergyCost, ...] = (
         "dram read",
         32,
         640.0,
-        "the lecture's table (as in Han et al., NeurIPS 2015); Horowitz gives 1.3-2.6 nJ per 64 "
-        "bits, and 640 pJ per 32 bits is its low end",
+        "the lecture's figure (as in Han et al., NeurIPS 2015); Horowitz gives 1.3-2.6 nJ per 64 "
+        "bits, 650-1300 pJ per 32 bits",
     ),
 )
 """The lecture's 45 nm table after Horowitz, ISSCC 2014, with his 8- and 16-bit entries (he also
@@ -126,18 +126,22 @@ def table_pj(operation: str, bits: int) -> float:
     return _PJ[operation, bits]
 
 
+INT_ACCUMULATOR_BITS = 32  # integer MACs sum their products in 32-bit registers
+
+
 def mac_energy_pj(bits: int) -> float:
     """Energy (pJ) of one multiply plus one add: fp32 at 32 bits, fp16 at 16, int8 at 8.
 
+    Integer MACs multiply at `bits` but accumulate in INT_ACCUMULATOR_BITS (32): the sum of many
+    8-bit products needs more than 8 bits, so an int8 MAC is an 8-bit multiply and a 32-bit add.
     4 bits is an extrapolation from int8, not a number from the paper: a multiplier's energy grows
-    with bits^2 and an adder's with bits (the table agrees: int8 to int32 is x15.5 for the
-    multiply and x3.3 for the add), so int4 = int8 mult / 4 + int8 add / 2.
+    with bits^2 (the table agrees: int8 to int32 is x15.5), so an int4 multiply is int8's / 4.
     """
     check_choice("bits", bits, ENERGY_BITS)
-    if bits == 4:
-        return table_pj("int mult", 8) * (4 / 8) ** 2 + table_pj("int add", 8) * (4 / 8)
-    kind = "fp" if bits >= 16 else "int"
-    return table_pj(f"{kind} mult", bits) + table_pj(f"{kind} add", bits)
+    if bits >= 16:
+        return table_pj("fp mult", bits) + table_pj("fp add", bits)
+    multiply = table_pj("int mult", 8) * (bits / 8) ** 2
+    return multiply + table_pj("int add", INT_ACCUMULATOR_BITS)
 
 
 def pj_per_byte(memory: str) -> float:
@@ -157,7 +161,7 @@ def estimate_energy(
     """Estimate the energy of one inference of a profiled model.
 
     Assumptions, stated plainly:
-    - Each MAC is one multiply and one add at `bits` (see `mac_energy_pj`). By default the
+    - Each MAC is one multiply at `bits` and one add (32-bit for integers; see `mac_energy_pj`). By default the
       profile's widths are used and MACs run at the wider of its weight and activation widths
       (weights stored in int8 but multiplied in fp32 cost fp32 MACs).
     - `bits` also sets the width of stored weights and activations, so a smaller model saves

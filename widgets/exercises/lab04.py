@@ -245,8 +245,10 @@ _dram_word_pj = table_pj("dram read", 32)
 
 dram_vs_mac = Exercise(
     question=(
-        "In Horowitz's 45 nm table (ENERGY_TABLE), how many fp32 multiply-accumulates (one fp32 "
-        "multiply and one fp32 add) cost as much energy as reading one 32-bit word from DRAM?"
+        "In the lecture's 45 nm energy table (ENERGY_TABLE: its arithmetic from Horowitz, ISSCC "
+        "2014; its 640 pJ DRAM read as the lecture gives it), how many fp32 multiply-accumulates "
+        "(one fp32 multiply and one fp32 add) cost as much energy as reading one 32-bit word from "
+        "DRAM?"
     ),
     answer=_dram_word_pj / mac_energy_pj(32),
     hint="Divide the energy of the DRAM read by the energy of one MAC; a MAC is two operations.",

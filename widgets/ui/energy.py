@@ -192,7 +192,8 @@ class EnergyExplorer(Explorer):
         mac_pj = view.estimate.mac_pj
         self.mac_bar.set_width(mac_pj)
         self.mac_text.set_position(_right_of(self.mac_bar))
-        self.mac_text.set_text(f" {mac_pj:.3g} pJ ({BITS[view.estimate.bits]})")
+        accumulator = " mult, 32-bit add" if view.estimate.bits < 16 else ""
+        self.mac_text.set_text(f" {mac_pj:.3g} pJ ({BITS[view.estimate.bits]}{accumulator})")
         reads = [
             bar
             for bar, cost in zip(self.table_bars, ENERGY_TABLE, strict=True)
