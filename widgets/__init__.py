@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     # sizes and units (lab 5)
     "BIT_WIDTHS": "widgets.core.units",
     "model_size_bytes": "widgets.core.units",
+    "flops_from_macs": "widgets.core.units",
     "format_bytes": "widgets.core.units",
     "format_count": "widgets.core.units",
     # measurement (lab 4)
