@@ -309,3 +309,23 @@ def test_deterministic_for_a_seed_and_leaves_global_rng_alone():
 def test_dying_relu_bad_args_name_the_parameter(kwargs, error, message):
     with pytest.raises(error, match=message):
         dying_relu(**kwargs)
+
+
+@pytest.mark.parametrize("learning_rate", [0.05, 0.15, 0.2, 0.3, 0.6])
+@pytest.mark.parametrize("bias_shift", [0.0, -0.3])
+def test_a_unit_dies_exactly_when_the_step_reaches_its_death_learning_rate(
+    learning_rate: float, bias_shift: float
+) -> None:
+    # the step lowers each pre-activation in proportion to the learning rate, so the units dead
+    # after it are those whose death learning rate it reaches (an independent count: the real step)
+    before = dying_relu(bias_shift=bias_shift)
+    after = dying_relu(bias_shift=bias_shift, learning_rate=learning_rate)
+    assert after.dead_units == int((before.death_learning_rate <= learning_rate).sum())
+
+
+def test_a_bias_shift_kills_the_units_whose_largest_pre_activation_it_cancels() -> None:
+    unshifted = dying_relu()
+    for shift in (-0.5, -1.0, -2.0):
+        expected = int((unshifted.max_pre_activation <= -shift).sum())
+        assert dying_relu(bias_shift=shift).dead_units == expected
+    assert np.isinf(dying_relu(negative_slope=0.01).death_learning_rate).all()

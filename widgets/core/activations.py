@@ -478,6 +478,8 @@ class DyingReluResult:
     active_fraction: np.ndarray  # (units,): share of the inputs on which each unit fires (> 0)
     pre_activation: np.ndarray  # up to PRE_ACTIVATION_SAMPLE pre-activations, first inputs first
     gradient_norm: float  # Frobenius norm of d loss / d weight (loss in `dying_relu`)
+    max_pre_activation: np.ndarray  # (units,): each unit's largest pre-activation before the step
+    death_learning_rate: np.ndarray  # (units,): the smallest step that kills each unit (see below)
 
 
 @lru_cache(maxsize=8)
@@ -510,6 +512,12 @@ def dying_relu(
     the layer's outputs. Descending L lowers every firing unit's pre-activation for every input
     (inputs >= 0, so the weight step can only lower them): a large step overshoots below 0 and
     the unit dies. gradient_norm is |dL/dW| measured after the step.
+
+    The step lowers unit j's pre-activation on input x by learning_rate * c_j(x), with
+    c_j(x) = sum over the batch's inputs x_i of dL/dz_ij (x . x_i + 1) >= 0: in proportion to the
+    learning rate. So each unit has a death_learning_rate, max over the inputs where it fires of
+    z_j(x) / c_j(x): a step at least that large kills it (0 for a unit already dead, inf for one
+    no step can kill, such as a leaky unit).
     Deterministic for a seed; the caller's global random state is left untouched.
     """
     bias_shift = check_number("bias_shift", bias_shift, minimum=-math.inf)
@@ -530,6 +538,8 @@ def dying_relu(
         return pre_activation, leaky_relu.derivative(pre_activation, **slope) / batch
 
     pre_activation, grad_pre = forward_backward(weight, bias)
+    max_pre_activation = pre_activation.max(dim=0).values
+    death_learning_rate = _death_learning_rates(pre_activation, grad_pre, inputs, slope)
     if learning_rate > 0:  # dL/dW = (dL/dz)^T inputs, dL/db = sum of dL/dz over the batch
         weight = weight - learning_rate * grad_pre.T @ inputs
         bias = bias - learning_rate * grad_pre.sum(dim=0)
@@ -543,4 +553,19 @@ def dying_relu(
         active_fraction=(pre_activation > 0).float().mean(dim=0).numpy(),
         pre_activation=pre_activation.flatten()[:PRE_ACTIVATION_SAMPLE].numpy(),
         gradient_norm=(grad_pre.T @ inputs).norm().item(),
+        max_pre_activation=max_pre_activation.numpy(),
+        death_learning_rate=death_learning_rate.numpy(),
     )
+
+
+def _death_learning_rates(
+    pre_activation: Tensor, grad_pre: Tensor, inputs: Tensor, slope: dict[str, float]
+) -> Tensor:
+    """Per unit, the smallest learning rate whose one SGD step leaves it dead (see dying_relu)."""
+    if slope["negative_slope"] > 0:  # a leaky unit always passes a gradient: it cannot die
+        return torch.full((pre_activation.shape[1],), math.inf)
+    drop = (inputs @ inputs.T + 1) @ grad_pre  # (batch, units): c_j(x), the drop per unit step
+    firing = pre_activation > 0
+    ratio = torch.where(firing, pre_activation / drop, torch.zeros_like(drop))
+    ratio = torch.where(firing & (drop <= 0), torch.full_like(drop, math.inf), ratio)
+    return ratio.max(dim=0).values

@@ -139,13 +139,15 @@ dead_after_large_step = Prediction(
         f"With the default learning rate {SMALL_LEARNING_RATE:g} {_small_step_dying} dead after "
         f"one SGD step. At learning "
         f"rate {LARGE_LEARNING_RATE}, how many of the {_large_step.units} ReLU units do you "
-        "expect to be dead?"
+        "expect to be dead? (The spread of the units' death learning rates is printed above.)"
     ),
     measured=_large_step.dead_units,
     explanation=(
-        "A large step pushes the weights of every firing unit down so far that its "
-        "pre-activation is negative for every input: f' = 0 there, so no later step can "
-        "bring it back."
+        "The step lowers every pre-activation in proportion to the learning rate, so a unit dies "
+        "when the step reaches its death learning rate: the units whose death learning rate is "
+        f"at most {LARGE_LEARNING_RATE} are dead. Their pre-activation is then <= 0 on every "
+        "input of the batch: "
+        "f' = 0 there, so no later step on these inputs can bring them back."
     ),
     unit="units",
     source="computed",
@@ -163,10 +165,15 @@ _shifted_leaky = dying_relu(bias_shift=BIAS_SHIFT, negative_slope=0.01)
 dead_after_bias_shift = Exercise(
     question=(
         f"With no SGD step (learning rate 0) but every bias shifted by {BIAS_SHIFT:g}, how many "
-        f"of the {_shifted.units} ReLU units are dead? Use the explorer."
+        f"of the {_shifted.units} ReLU units are dead? Count them from each unit's largest "
+        "pre-activation over the batch (default_step.max_pre_activation)."
     ),
     answer=_shifted.dead_units,
-    hint="Set 'unit' to ReLU, 'learning rate' to 0 and 'bias shift' to -1, then read 'dead'.",
+    hint=(
+        f"After the shift a unit's pre-activation is w·x + b - {-BIAS_SHIFT:g}: it is dead when "
+        "that is <= 0 on every input, i.e. when its largest pre-activation w·x + b is at most "
+        f"{-BIAS_SHIFT:g}."
+    ),
     mistakes=[
         Mistake(_shifted.units - _shifted.dead_units, "That is the count of units still alive."),
         Mistake(_shifted.dead_fraction, "That is the dead fraction; give the number of units."),
