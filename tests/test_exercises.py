@@ -451,3 +451,35 @@ def test_lab03_causal_mask_zeros_match_is_causal() -> None:
     assert zeros == 45
     assert lab03.masked_weights.check(zeros).correct
     assert "diagonal" in lab03.masked_weights.check(55).message
+
+
+def test_importing_a_lab_module_builds_nothing_and_each_item_knows_its_name() -> None:
+    import subprocess
+    import sys
+
+    # a fresh interpreter: what importing every lab module builds, before anything is used
+    code = (
+        "import widgets.exercises as e\n"
+        "for m in e.lab_modules():\n"
+        "    print(m.lab.name, sorted(m.lab.items(build=False)) == sorted(m.lab.items()))\n"
+    )
+    lines = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    # lab01's dying-ReLU items and the profiled items of labs 04 and 05 wait for first use
+    assert lines == [
+        "lab01",
+        "False",
+        "lab02",
+        "True",
+        "lab03",
+        "True",
+        "lab04",
+        "False",
+        "lab05",
+        "False",
+    ]
+    for module in lab_modules():
+        for name, item in module.lab.items().items():
+            assert item.name == f"{module.lab.name}.{name}"
+            assert getattr(module, name) is item  # built once

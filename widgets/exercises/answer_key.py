@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import Exercise, Prediction, _format, items_of, lab_modules
+from . import Exercise, Prediction, items_of, lab_modules
+from .feedback import format_answer
 
 
 def answer_literal(exercise: Exercise) -> str:
@@ -51,7 +52,7 @@ def _exercise_section(name: str, exercise: Exercise) -> list[str]:
         "",
         f"**Question.** {exercise.question}",
         "",
-        f"**Answer:** {_format(exercise.answer, exercise.unit)} "
+        f"**Answer:** {format_answer(exercise.answer, exercise.unit)} "
         f"(`answer = {answer_literal(exercise)}`)" + _tolerance(exercise),
         "",
         "**Worked solution.**",
@@ -62,7 +63,7 @@ def _exercise_section(name: str, exercise: Exercise) -> list[str]:
     if exercise.mistakes:
         lines += ["**Typical mistakes.**", "", "| answer | hint the learner gets |", "|---|---|"]
         lines += [
-            f"| {_cell(_format(mistake.answer, exercise.unit))} | {_cell(mistake.hint)} |"
+            f"| {_cell(format_answer(mistake.answer, exercise.unit))} | {_cell(mistake.hint)} |"
             for mistake in exercise.mistakes
         ]
         lines.append("")
@@ -76,7 +77,7 @@ def _prediction_section(name: str, prediction: Prediction) -> list[str]:
         "",
         f"**Question.** {prediction.question}",
         "",
-        f"**Value:** {_format(prediction.measured, prediction.unit)} (a guess within "
+        f"**Value:** {format_answer(prediction.measured, prediction.unit)} (a guess within "
         f"{prediction.tolerance:.0%} counts as close). {prediction.explanation}",
         "",
         *(["**Worked solution.**", "", *_numbered(list(prediction.solution)), ""]

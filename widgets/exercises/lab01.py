@@ -7,9 +7,7 @@ import torch
 from widgets.core.activations import SMALL_LEARNING_RATE, dying_relu, get_activation
 from widgets.core.layers import layer_cost
 
-from . import Exercise, Mistake, Prediction, lab_progress
-
-progress = lab_progress(__name__)  # lab01.progress(): this lab's exercises and their status
+from . import Exercise, Lab, Mistake, Prediction
 
 # --- a stack of linear layers collapses to one ---------------------------------------------
 
@@ -130,62 +128,82 @@ zero_gradient = Exercise(
 LARGE_LEARNING_RATE = 0.3
 BIAS_SHIFT = -1.0
 
-_large_step = dying_relu(learning_rate=LARGE_LEARNING_RATE)
-_small_step_dead = dying_relu(learning_rate=SMALL_LEARNING_RATE).dead_units
-_small_step_dying = f"{_small_step_dead} units are" if _small_step_dead else "no unit is"
+# The dying-ReLU experiments run on first use (see Lab), not when the lab module is imported.
 
-dead_after_large_step = Prediction(
-    question=(
-        f"With the default learning rate {SMALL_LEARNING_RATE:g} {_small_step_dying} dead after "
-        f"one SGD step. At learning "
-        f"rate {LARGE_LEARNING_RATE}, how many of the {_large_step.units} ReLU units do you "
-        "expect to be dead? (The spread of the units' death learning rates is printed above.)"
-    ),
-    measured=_large_step.dead_units,
-    explanation=(
-        "The step lowers every pre-activation in proportion to the learning rate, so a unit dies "
-        "when the step reaches its death learning rate: the units whose death learning rate is "
-        f"at most {LARGE_LEARNING_RATE} are dead. Their pre-activation is then <= 0 on every "
-        "input of the batch: "
-        "f' = 0 there, so no later step on these inputs can bring them back."
-    ),
-    unit="units",
-    source="computed",
-    solution=[
-        f"widgets.dying_relu(learning_rate={LARGE_LEARNING_RATE}) takes one SGD step on the "
-        f"layer and counts the units whose pre-activation is <= 0 for every input: "
-        f"{_large_step.dead_units} of {_large_step.units} ({_large_step.dead_fraction:.0%}).",
-        f"At learning rate {SMALL_LEARNING_RATE:g} the same count is {_small_step_dead}.",
-    ],
+
+def _dead_after_large_step() -> Prediction:
+    _large_step = dying_relu(learning_rate=LARGE_LEARNING_RATE)
+    _small_step_dead = dying_relu(learning_rate=SMALL_LEARNING_RATE).dead_units
+    _small_step_dying = f"{_small_step_dead} units are" if _small_step_dead else "no unit is"
+
+    return Prediction(
+        question=(
+            f"With the default learning rate {SMALL_LEARNING_RATE:g} {_small_step_dying} dead after "
+            f"one SGD step. At learning "
+            f"rate {LARGE_LEARNING_RATE}, how many of the {_large_step.units} ReLU units do you "
+            "expect to be dead? (The spread of the units' death learning rates is printed above.)"
+        ),
+        measured=_large_step.dead_units,
+        explanation=(
+            "The step lowers every pre-activation in proportion to the learning rate, so a unit dies "
+            "when the step reaches its death learning rate: the units whose death learning rate is "
+            f"at most {LARGE_LEARNING_RATE} are dead. Their pre-activation is then <= 0 on every "
+            "input of the batch: "
+            "f' = 0 there, so no later step on these inputs can bring them back."
+        ),
+        unit="units",
+        source="computed",
+        solution=[
+            f"widgets.dying_relu(learning_rate={LARGE_LEARNING_RATE}) takes one SGD step on the "
+            f"layer and counts the units whose pre-activation is <= 0 for every input: "
+            f"{_large_step.dead_units} of {_large_step.units} ({_large_step.dead_fraction:.0%}).",
+            f"At learning rate {SMALL_LEARNING_RATE:g} the same count is {_small_step_dead}.",
+        ],
+    )
+
+
+def _dead_after_bias_shift() -> Exercise:
+    _shifted = dying_relu(bias_shift=BIAS_SHIFT)
+    _shifted_leaky = dying_relu(bias_shift=BIAS_SHIFT, negative_slope=0.01)
+
+    return Exercise(
+        question=(
+            f"With no SGD step (learning rate 0) but every bias shifted by {BIAS_SHIFT:g}, how many "
+            f"of the {_shifted.units} ReLU units are dead? Count them from each unit's largest "
+            "pre-activation over the batch (default_step.max_pre_activation)."
+        ),
+        answer=_shifted.dead_units,
+        hint=(
+            f"After the shift a unit's pre-activation is w·x + b - {-BIAS_SHIFT:g}: it is dead when "
+            "that is <= 0 on every input, i.e. when its largest pre-activation w·x + b is at most "
+            f"{-BIAS_SHIFT:g}."
+        ),
+        mistakes=[
+            Mistake(
+                _shifted.units - _shifted.dead_units, "That is the count of units still alive."
+            ),
+            Mistake(_shifted.dead_fraction, "That is the dead fraction; give the number of units."),
+            Mistake(
+                _shifted_leaky.dead_units, "That is leaky ReLU's count: switch 'unit' to ReLU."
+            ),
+        ],
+        unit="units",
+        tolerance=0,
+        solution=[
+            f"Every bias lowered by {-BIAS_SHIFT:g}: a unit is dead when w·x + b - {-BIAS_SHIFT:g} <= 0 "
+            "for every input of the batch.",
+            f"widgets.dying_relu(bias_shift={BIAS_SHIFT:g}) counts them: {_shifted.dead_units} of "
+            f"{_shifted.units} units ({_shifted.dead_fraction:.0%}); "
+            f"{_shifted.units - _shifted.dead_units} still fire for some input.",
+        ],
+    )
+
+
+lab = Lab(
+    globals(),
+    built_on_first_use={
+        "dead_after_large_step": _dead_after_large_step,
+        "dead_after_bias_shift": _dead_after_bias_shift,
+    },
 )
-
-_shifted = dying_relu(bias_shift=BIAS_SHIFT)
-_shifted_leaky = dying_relu(bias_shift=BIAS_SHIFT, negative_slope=0.01)
-
-dead_after_bias_shift = Exercise(
-    question=(
-        f"With no SGD step (learning rate 0) but every bias shifted by {BIAS_SHIFT:g}, how many "
-        f"of the {_shifted.units} ReLU units are dead? Count them from each unit's largest "
-        "pre-activation over the batch (default_step.max_pre_activation)."
-    ),
-    answer=_shifted.dead_units,
-    hint=(
-        f"After the shift a unit's pre-activation is w·x + b - {-BIAS_SHIFT:g}: it is dead when "
-        "that is <= 0 on every input, i.e. when its largest pre-activation w·x + b is at most "
-        f"{-BIAS_SHIFT:g}."
-    ),
-    mistakes=[
-        Mistake(_shifted.units - _shifted.dead_units, "That is the count of units still alive."),
-        Mistake(_shifted.dead_fraction, "That is the dead fraction; give the number of units."),
-        Mistake(_shifted_leaky.dead_units, "That is leaky ReLU's count: switch 'unit' to ReLU."),
-    ],
-    unit="units",
-    tolerance=0,
-    solution=[
-        f"Every bias lowered by {-BIAS_SHIFT:g}: a unit is dead when w·x + b - {-BIAS_SHIFT:g} <= 0 "
-        "for every input of the batch.",
-        f"widgets.dying_relu(bias_shift={BIAS_SHIFT:g}) counts them: {_shifted.dead_units} of "
-        f"{_shifted.units} units ({_shifted.dead_fraction:.0%}); "
-        f"{_shifted.units - _shifted.dead_units} still fire for some input.",
-    ],
-)
+progress, __getattr__, __dir__ = lab.progress, lab.module_getattr, lab.module_dir

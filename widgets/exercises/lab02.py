@@ -9,9 +9,7 @@ from widgets.core.layers import LayerCost, layer_cost
 from widgets.core.normalization import normalization
 from widgets.core.receptive_field import stack_receptive_field
 
-from . import Exercise, Mistake, Prediction, flops_for_macs, lab_progress
-
-progress = lab_progress(__name__)  # lab02.progress(): this lab's exercises and their status
+from . import Exercise, Lab, Mistake, Prediction, flops_for_macs
 
 INPUT_SHAPE = (1, 64, 56, 56)  # a ResNet stage-1 feature map: 64 channels of 56 x 56
 
@@ -400,3 +398,6 @@ separable_saving = Prediction(
         f"{_standard.macs / (_depthwise.macs + _pointwise.macs):.3g}",
     ],
 )
+
+lab = Lab(globals())
+progress, __getattr__, __dir__ = lab.progress, lab.module_getattr, lab.module_dir

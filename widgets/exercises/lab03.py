@@ -9,9 +9,7 @@ from widgets.core.tokens import causal_mask, sinusoidal_positional_encoding
 from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
 from widgets.core.units import MIB
 
-from . import Exercise, Mistake, Prediction, binary_as_si, bits_for_bytes, lab_progress
-
-progress = lab_progress(__name__)  # lab03.progress(): this lab's exercises and their status
+from . import Exercise, Lab, Mistake, Prediction, binary_as_si, bits_for_bytes
 
 # --- parameters of one multi-head self-attention ------------------------------------------
 
@@ -282,3 +280,6 @@ masked_weights = Exercise(
     unit="weights",
     tolerance=0,
 )
+
+lab = Lab(globals())
+progress, __getattr__, __dir__ = lab.progress, lab.module_getattr, lab.module_dir

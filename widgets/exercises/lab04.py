@@ -19,9 +19,7 @@ from widgets.core.profiler import Profile, meta_profile
 from widgets.core.roofline import layer_traffic
 from widgets.core.units import MIB
 
-from . import Exercise, Mistake, Prediction, built_on_first_use, lab_progress, macs_for_flops
-
-progress = lab_progress(__name__)  # lab04.progress(): this lab's exercises and their status
+from . import Exercise, Lab, Mistake, Prediction, macs_for_flops
 
 # --- MACs vs FLOPs ------------------------------------------------------------------------
 
@@ -377,4 +375,5 @@ _BUILT_ON_FIRST_USE = {
     "fused_dram_mib": _fused_dram_mib,
 }
 
-__getattr__, __dir__ = built_on_first_use(globals(), _BUILT_ON_FIRST_USE)
+lab = Lab(globals(), built_on_first_use=_BUILT_ON_FIRST_USE)
+progress, __getattr__, __dir__ = lab.progress, lab.module_getattr, lab.module_dir

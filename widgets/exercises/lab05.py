@@ -8,9 +8,7 @@ from widgets.core.layers import layer_cost
 from widgets.core.profiler import Profile, meta_profile
 from widgets.core.units import MIB, model_size_bytes
 
-from . import Exercise, Mistake, Prediction, binary_as_si, built_on_first_use, lab_progress
-
-progress = lab_progress(__name__)  # lab05.progress(): this lab's exercises and their status
+from . import Exercise, Lab, Mistake, Prediction, binary_as_si
 
 IMAGE = (1, 3, 224, 224)
 
@@ -276,4 +274,5 @@ _BUILT_ON_FIRST_USE = {
     "sram_resolution": _sram_resolution,
 }
 
-__getattr__, __dir__ = built_on_first_use(globals(), _BUILT_ON_FIRST_USE)
+lab = Lab(globals(), built_on_first_use=_BUILT_ON_FIRST_USE)
+progress, __getattr__, __dir__ = lab.progress, lab.module_getattr, lab.module_dir
