@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from widgets import manifest
 from widgets.exercises import Exercise
 
 LABS_DIR = Path(__file__).resolve().parent.parent / "labs"
-LABS = sorted(LABS_DIR.glob("[0-9][0-9]_*.ipynb"))
+LABS = [LABS_DIR / lab.notebook for lab in manifest.LABS]
 SANITIZE = LABS_DIR / "sanitize.cfg"
 IGNORED = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")
 NUMBER = re.compile(r"\d[\d,]*(\.\d+)?")

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from widgets import manifest
 from widgets.labs import main
 
 ROOT = Path(__file__).resolve().parents[1]
-LABS = sorted((ROOT / "labs").glob("[0-9][0-9]_*.ipynb"))
+LABS = [ROOT / "labs" / lab.notebook for lab in manifest.LABS]
 
 
 def _digest(paths: list[Path]) -> str:

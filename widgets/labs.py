@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-LAB_PATTERN = "[0-9][0-9]_*.ipynb"
+from widgets.manifest import LABS
 
 
 def learner_copy(lab: Path) -> nbformat.NotebookNode:
@@ -37,8 +37,10 @@ def copy_labs(labs_dir: Path, into: Path) -> list[Path]:
     """Write a learner copy of each lab that `into` does not have yet; the paths written."""
     into.mkdir(parents=True, exist_ok=True)
     written = []
-    for lab in sorted(labs_dir.glob(LAB_PATTERN)):
+    for lab in (labs_dir / info.notebook for info in LABS):
         target = into / lab.name
+        if not lab.exists():
+            continue
         if not target.exists():
             nbformat.write(learner_copy(lab), target)
             written.append(target)
@@ -47,11 +49,12 @@ def copy_labs(labs_dir: Path, into: Path) -> list[Path]:
 
 def fresh_copy(labs_dir: Path, into: Path, number: str) -> tuple[Path, Path | None]:
     """Replace the copy of lab `number` ('03' or '3') by a fresh one; (copy, backup of the old)."""
-    matches = sorted(labs_dir.glob(f"{int(number):02d}_*.ipynb")) if number.isdigit() else []
-    if not matches:
-        choices = ", ".join(lab.name[:2] for lab in sorted(labs_dir.glob(LAB_PATTERN)))
+    numbers = {info.number: info for info in LABS}
+    info = numbers.get(f"{int(number):02d}") if number.isdigit() else None
+    if info is None or not (labs_dir / info.notebook).exists():
+        choices = ", ".join(n for n, i in numbers.items() if (labs_dir / i.notebook).exists())
         raise ValueError(f"lab must be one of {choices}; got {number!r}")
-    (lab,) = matches
+    lab = labs_dir / info.notebook
     target, backup = into / lab.name, None
     if target.exists():
         backup = into / "backup" / f"{lab.stem}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
@@ -68,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--into", type=Path, default=Path("my-labs"), help="default: my-labs")
     parser.add_argument("--fresh", metavar="NN", help="replace the copy of lab NN by a fresh one")
     arguments = parser.parse_args(argv)
-    if not any(arguments.labs.glob(LAB_PATTERN)):
-        parser.error(f"no labs ({LAB_PATTERN}) in {arguments.labs}")
+    if not any((arguments.labs / info.notebook).exists() for info in LABS):
+        parser.error(f"none of the labs of widgets.manifest is in {arguments.labs}")
     if arguments.fresh is None:
         for path in copy_labs(arguments.labs, arguments.into):
             print(f"new learner copy: {path}")

@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from widgets import manifest
+
 REPO = Path(__file__).resolve().parents[2]
 LABS_DIR = REPO / "labs"
-LABS = sorted(LABS_DIR.glob("[0-9][0-9]_*.ipynb"))  # the five labs, in order
+LABS = [LABS_DIR / lab.notebook for lab in manifest.LABS]  # the labs, in order
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 STARTUP_TIMEOUT_S = 60.0
 
