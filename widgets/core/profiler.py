@@ -40,6 +40,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
+from .fold import fold_batchnorm as fold_conv_bn
 from .units import BIT_WIDTHS, format_bytes, format_count
 from .validate import check_choice, check_int, check_shape
 
@@ -112,6 +113,7 @@ class Profile:
     peak_activation_bytes: float  # max of live activation memory (inputs included, weights not)
     peak_layer: str  # name of the row during which the peak was reached
     layers: list[LayerRow] = field(default_factory=list)
+    batchnorm_folded: bool = False  # each BatchNorm folded into the conv before it
 
     @property
     def flops(self) -> int:
@@ -161,6 +163,7 @@ def profile(
     bits: int = 32,
     activation_bits: int | None = None,
     device: str = "meta",
+    fold_batchnorm: bool = False,
 ) -> Profile:
     """Count params, MACs and activation memory of `model` for one forward pass.
 
@@ -179,6 +182,9 @@ def profile(
     inputs (meta inputs and `input_size` get seeded random values). A size whose tensors would
     not fit in SAFE_MEMORY_SHARE of the available memory raises MemoryError before the model
     runs. Attention takes the math path on both devices, so both give the same counts.
+
+    fold_batchnorm=True profiles the model as deployed networks run it: each BatchNorm folded
+    into the conv before it (`widgets.core.fold`), so their outputs are never alive together.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -186,6 +192,9 @@ def profile(
     activation_bits = bits if activation_bits is None else activation_bits
     check_choice("activation_bits", activation_bits, BIT_WIDTHS)
     check_choice("device", device, DEVICES)
+    _check_bool("fold_batchnorm", fold_batchnorm)
+    if fold_batchnorm:
+        model = fold_conv_bn(model)
     args, kwargs = _forward_inputs(input_size, inputs)
 
     tensors = dict([*model.named_parameters(), *model.named_buffers()])
@@ -256,6 +265,7 @@ def profile(
         peak_activation_bytes=counter.peak_bytes,
         peak_layer=counter.peak_layer,
         layers=layers,
+        batchnorm_folded=fold_batchnorm,
     )
 
 
@@ -291,13 +301,16 @@ def meta_profile(
     input_size: tuple[int, ...],
     bits: int = 32,
     activation_bits: int | None = None,
+    fold_batchnorm: bool = False,
 ) -> Profile:
     """profile() of `meta_model(build)` (a torchvision name or a builder), fast when repeated:
-    profiles are cached, and an even batch of 4 or more scales the batch-2 profile."""
+    profiles are cached, and an even batch of 4 or more scales the batch-2 profile.
+    fold_batchnorm as for profile()."""
     activation_bits = bits if activation_bits is None else activation_bits  # one cache entry
+    _check_bool("fold_batchnorm", fold_batchnorm)
     batch, *sample = input_size
     run_batch = profiled_batch(batch)
-    prof = _cached_profile(build, (run_batch, *sample), bits, activation_bits)
+    prof = _cached_profile(build, (run_batch, *sample), bits, activation_bits, fold_batchnorm)
     return prof if run_batch == batch else prof.scale_batch(batch // run_batch)
 
 
@@ -313,8 +326,25 @@ def _cached_profile(
     input_size: tuple[int, ...],
     bits: int,
     activation_bits: int,
+    fold_batchnorm: bool,
 ) -> Profile:
-    return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
+    if not fold_batchnorm:
+        return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
+    # the folded model is built once per build; profile() would fold again at every call
+    prof = profile(
+        _folded_meta_model(build), input_size, bits=bits, activation_bits=activation_bits
+    )
+    return replace(prof, batchnorm_folded=True)
+
+
+@functools.cache
+def _folded_meta_model(build: str | Callable[[], nn.Module]) -> nn.Module:
+    return fold_conv_bn(meta_model(build))
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def _forward_inputs(input_size: Any, inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -758,6 +788,8 @@ def format_table(prof: Profile, max_rows: int = 60) -> str:
     footer = (
         f"peak activation memory {format_bytes(prof.peak_activation_bytes)} "
         f"during {prof.peak_layer or '(model)'}; weights at {prof.bits} bit, "
-        f"activations at {prof.activation_bits} bit; MACs = FLOPs / 2{shown}"
+        f"activations at {prof.activation_bits} bit"
+        f"{'; BatchNorm folded into the convs' if prof.batchnorm_folded else ''}"
+        f"; MACs = FLOPs / 2{shown}"
     )
     return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total), footer])
