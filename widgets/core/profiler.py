@@ -33,7 +33,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import psutil
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -41,7 +40,8 @@ from torch.utils._pytree import tree_flatten, tree_map
 from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
 from .fold import fold_batchnorm as fold_conv_bn
-from .units import BIT_WIDTHS, format_bytes, format_count
+from .memory_budget import check_fits
+from .units import BIT_WIDTHS, SAFE_MEMORY_SHARE, format_bytes, format_count
 from .validate import check_choice, check_int, check_shape
 
 __all__ = [
@@ -55,8 +55,6 @@ __all__ = [
 ]
 
 DEVICES = ("meta", "cpu")
-# device="cpu" may use at most this share of the memory available when profile() is called.
-SAFE_MEMORY_SHARE = 0.5
 
 
 def _sdpa_cpu_flop(query, key, value, *args, out_val=None, **kwargs) -> int:
@@ -180,7 +178,7 @@ def profile(
     for a model whose forward reads values (`.item()`, `nonzero`, data-dependent shapes): the
     model's own weights (a meta model gets a CPU copy with initialized weights), the given
     inputs (meta inputs and `input_size` get seeded random values). A size whose tensors would
-    not fit in SAFE_MEMORY_SHARE of the available memory raises MemoryError before the model
+    not fit in memory (`memory_budget.check_fits`) raises MemoryError before the model
     runs. Attention takes the math path on both devices, so both give the same counts.
 
     fold_batchnorm=True profiles the model as deployed networks run it: each BatchNorm folded
@@ -438,9 +436,7 @@ def _forward_error(
 def _check_fits_in_memory(model: nn.Module, args: tuple, kwargs: dict, on_meta: bool) -> float:
     """Bytes the activations of a CPU forward may take; MemoryError, before anything is
     allocated, if the weights, inputs and peak activations (found on the meta device, when the
-    forward does not read values) would not fit in SAFE_MEMORY_SHARE of the available memory."""
-    available = psutil.virtual_memory().available
-    budget = SAFE_MEMORY_SHARE * available
+    forward does not read values) would not fit in the memory budget (`memory_budget.check_fits`)."""
     tensors = [*model.parameters(), *model.buffers()]
     weight_bytes = sum(t.nbytes for t in tensors) if on_meta else 0  # a meta model's are new
     values = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
@@ -449,15 +445,14 @@ def _check_fits_in_memory(model: nn.Module, args: tuple, kwargs: dict, on_meta: 
     # reads values: then its activations are watched while it runs
     with contextlib.suppress(_DataDependentError):
         activation_bytes = profile(model, inputs=(args, kwargs)).peak_activation_bytes
-    need = weight_bytes + activation_bytes
-    if need > budget:
-        raise MemoryError(
-            f"device='cpu' on inputs of shape {_shapes(args, kwargs)} needs about "
-            f"{format_bytes(need)} (weights {format_bytes(weight_bytes)}, activations "
-            f"{format_bytes(activation_bytes)}), more than {SAFE_MEMORY_SHARE:.0%} of the "
-            f"{format_bytes(available)} of memory available; profile a smaller size, or on the "
-            "meta device (the default), which allocates nothing"
-        )
+    budget = check_fits(
+        weight_bytes + activation_bytes,
+        f"device='cpu' on inputs of shape {_shapes(args, kwargs)}",
+        detail=f" (weights {format_bytes(weight_bytes)}, activations "
+        f"{format_bytes(activation_bytes)})",
+        advice="; profile a smaller size, or on the meta device (the default), which allocates "
+        "nothing",
+    )
     return budget - weight_bytes
 
 
