@@ -18,7 +18,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 import widgets
-from widgets.core import profiler
+from widgets.core import memory_budget, profiler
 from widgets.core.profiler import eval_mode
 from widgets.ui.memory import MODELS as MEMORY_MODELS
 from widgets.ui.roofline import MODELS as ROOFLINE_MODELS
@@ -422,7 +422,7 @@ def test_a_meta_model_with_a_buffer_nothing_initializes_is_refused():
 def test_device_cpu_refuses_before_allocating_a_size_that_does_not_fit(monkeypatch):
     available = 2 * 1024**3
     memory = types.SimpleNamespace(available=available)
-    monkeypatch.setattr(profiler.psutil, "virtual_memory", lambda: memory)
+    monkeypatch.setattr(memory_budget.psutil, "virtual_memory", lambda: memory)
     allocated = []
     monkeypatch.setattr(profiler, "_initialized_on_cpu", allocated.append)
     with pytest.raises(MemoryError, match=r"inputs of shape \[\(256, 3, 224, 224\)\] needs about"):
@@ -438,7 +438,7 @@ def test_device_cpu_stops_a_forward_whose_activations_outgrow_the_memory(monkeyp
             return x.repeat(int(x.abs().sum().item()) + 10**6, 1)
 
     memory = types.SimpleNamespace(available=64 * 1024**2)
-    monkeypatch.setattr(profiler.psutil, "virtual_memory", lambda: memory)
+    monkeypatch.setattr(memory_budget.psutil, "virtual_memory", lambda: memory)
     with pytest.raises(MemoryError, match=r"inputs of shape \[\(2, 8\)\] outgrew 32\.0 MiB"):
         widgets.profile(Grows(), input_size=(2, 8), device="cpu")
     with pytest.raises(ValueError, match="device"):

@@ -185,10 +185,11 @@ def test_a_failing_model_shows_a_message_and_keeps_the_view():
 def test_too_little_memory_is_a_message_not_a_traceback(monkeypatch):
     ex = tiny_explorer(batch=1)
     monkeypatch.setattr(
-        "widgets.core.latency.psutil.virtual_memory", lambda: type("M", (), {"available": 100})
+        "widgets.core.memory_budget.psutil.virtual_memory",
+        lambda: type("M", (), {"available": 100}),
     )
     ex.set(batch=64)
-    assert ex.message.startswith("MemoryError: batch 64 at 8 needs ~")
+    assert ex.message.startswith("MemoryError: batch 64 at 8 needs about")
     assert ex.readouts["throughput"] == 1 / ex.timings["linear", 1, 1].median_s
 
 

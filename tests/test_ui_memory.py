@@ -10,7 +10,7 @@ import torch
 from helpers import check_random_settings, count_full_draws, floats
 from torch.testing import assert_close
 
-from widgets.core.profiler import eval_mode, meta_model, profile
+from widgets.core.profiler import eval_mode, meta_model, meta_profile, profile
 from widgets.core.units import format_bytes
 from widgets.ui import memory
 from widgets.ui.memory import MemoryExplorer
@@ -45,6 +45,7 @@ def test_readouts_are_the_profile():
     peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
     assert ex.message == ""
     assert ex.readouts == {
+        "profile": memory.PROFILE_NAMES[False],
         "model_size": format_bytes(prof.weight_bytes),
         "params": prof.params,
         "peak_activation": format_bytes(prof.peak_activation_bytes),
@@ -124,9 +125,10 @@ def test_warm_up_profiles_the_likely_next_settings(monkeypatch):
     profiled = []
     monkeypatch.setattr(memory, "meta_profile", lambda *args: profiled.append(args))
     ex.warm_up()
-    every_model = {(model, (1, 3, 160, 160), 8, 32) for model in memory.MODELS}
-    every_size = {("resnet50", (1, 3, r, r), 8, 32) for r in range(32, 513, 16)}
-    assert set(profiled) == every_model | every_size | {("resnet50", (2, 3, 160, 160), 8, 32)}
+    every_model = {(model, (1, 3, 160, 160), 8, 32, False) for model in memory.MODELS}
+    every_size = {("resnet50", (1, 3, r, r), 8, 32, False) for r in range(32, 513, 16)}
+    batch_2 = {("resnet50", (2, 3, 160, 160), 8, 32, False)}
+    assert set(profiled) == every_model | every_size | batch_2
 
 
 @pytest.mark.parametrize(
@@ -204,3 +206,20 @@ def test_random_settings_never_raise(explorer):
     # alexnet at 63 px: it works; a hand-written threshold of 64 px said it did not (issue 14)
     pinned = [{"model": "alexnet", "resolution": 63}, {"model": "alexnet", "resolution": 62}]
     check_random_settings(explorer, check, max_examples=100, examples=pinned)
+
+
+def test_fold_batchnorm_shows_the_folded_profile():
+    """Lab 05: MobileNetV2 at 80 px, int8 activations, overflows a 256 KiB SRAM unfused and fits
+    folded; the readouts say which profile is shown."""
+    ex = MemoryExplorer(model="mobilenet_v2", resolution=80, weight_bits=32, activation_bits=8)
+    assert ex.readouts["profile"] == memory.PROFILE_NAMES[False]
+    unfolded = meta_profile("mobilenet_v2", (1, 3, 80, 80), 32, 8)
+    assert ex.readouts["peak_activation"] == format_bytes(unfolded.peak_activation_bytes)
+    assert unfolded.peak_activation_bytes > 256 * 1024
+    ex.set(fold_batchnorm=True)
+    folded = meta_profile("mobilenet_v2", (1, 3, 80, 80), 32, 8, fold_batchnorm=True)
+    assert ex.message == ""
+    assert ex.readouts["profile"] == memory.PROFILE_NAMES[True]
+    assert ex.readouts["peak_activation"] == format_bytes(folded.peak_activation_bytes)
+    assert folded.peak_activation_bytes < 256 * 1024
+    assert ex.readouts["peak_layer"].startswith(f"{folded.peak_layer} (Conv2d)")

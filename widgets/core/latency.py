@@ -15,17 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import psutil
 import torch
 from torch import nn
 
 from . import profiler
-from .units import format_bytes, three_digits
+from .memory_budget import check_fits
+from .units import three_digits
 from .validate import check_int, check_number, check_shape
-
-# A run may use at most this share of the free memory: the OS, the notebook and the allocator's
-# slack need the rest, and swapping would make the timings meaningless anyway.
-SAFE_MEMORY_SHARE = 0.5
 
 WARMUP_SHARE = 0.1  # automatic warm-up: at least 2 runs and 10 % of the budget
 
@@ -168,7 +164,8 @@ def check_memory(
     inputs: Sequence[torch.Tensor],
     available_bytes: float | None = None,
 ) -> float:
-    """Estimated bytes one forward pass needs; MemoryError if over half of the free memory.
+    """Estimated bytes one forward pass needs; MemoryError if they do not fit
+    (`memory_budget.check_fits`).
 
     The estimate is the model's peak activation memory from `profile()` (inputs included; traced
     on the meta device, so nothing is allocated), or just the inputs when the profiler cannot
@@ -179,13 +176,7 @@ def check_memory(
     needed = float(sum(t.numel() * t.element_size() for t in inputs))
     if isinstance(model_or_fn, nn.Module):
         needed = max(needed, _peak_activation_bytes(model_or_fn, inputs))
-    if available_bytes is None:
-        available_bytes = psutil.virtual_memory().available
-    if needed > SAFE_MEMORY_SHARE * available_bytes:
-        raise MemoryError(
-            f"{_describe(inputs[0].shape)} needs ~{format_bytes(needed)} of activations; "
-            f"{format_bytes(available_bytes)} available"
-        )
+    check_fits(needed, _describe(inputs[0].shape), available_bytes, detail=" of activations")
     return needed
 
 

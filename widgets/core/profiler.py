@@ -33,14 +33,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import psutil
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten, tree_map
 from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
-from .units import BIT_WIDTHS, format_bytes, format_count
+from .fold import fold_batchnorm as fold_conv_bn
+from .memory_budget import check_fits
+from .units import BIT_WIDTHS, SAFE_MEMORY_SHARE, format_bytes, format_count
 from .validate import check_choice, check_int, check_shape
 
 __all__ = [
@@ -54,8 +55,6 @@ __all__ = [
 ]
 
 DEVICES = ("meta", "cpu")
-# device="cpu" may use at most this share of the memory available when profile() is called.
-SAFE_MEMORY_SHARE = 0.5
 
 
 def _sdpa_cpu_flop(query, key, value, *args, out_val=None, **kwargs) -> int:
@@ -112,6 +111,7 @@ class Profile:
     peak_activation_bytes: float  # max of live activation memory (inputs included, weights not)
     peak_layer: str  # name of the row during which the peak was reached
     layers: list[LayerRow] = field(default_factory=list)
+    batchnorm_folded: bool = False  # each BatchNorm folded into the conv before it
 
     @property
     def flops(self) -> int:
@@ -161,6 +161,7 @@ def profile(
     bits: int = 32,
     activation_bits: int | None = None,
     device: str = "meta",
+    fold_batchnorm: bool = False,
 ) -> Profile:
     """Count params, MACs and activation memory of `model` for one forward pass.
 
@@ -177,8 +178,11 @@ def profile(
     for a model whose forward reads values (`.item()`, `nonzero`, data-dependent shapes): the
     model's own weights (a meta model gets a CPU copy with initialized weights), the given
     inputs (meta inputs and `input_size` get seeded random values). A size whose tensors would
-    not fit in SAFE_MEMORY_SHARE of the available memory raises MemoryError before the model
+    not fit in memory (`memory_budget.check_fits`) raises MemoryError before the model
     runs. Attention takes the math path on both devices, so both give the same counts.
+
+    fold_batchnorm=True profiles the model as deployed networks run it: each BatchNorm folded
+    into the conv before it (`widgets.core.fold`), so their outputs are never alive together.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -186,6 +190,9 @@ def profile(
     activation_bits = bits if activation_bits is None else activation_bits
     check_choice("activation_bits", activation_bits, BIT_WIDTHS)
     check_choice("device", device, DEVICES)
+    _check_bool("fold_batchnorm", fold_batchnorm)
+    if fold_batchnorm:
+        model = fold_conv_bn(model)
     args, kwargs = _forward_inputs(input_size, inputs)
 
     tensors = dict([*model.named_parameters(), *model.named_buffers()])
@@ -256,6 +263,7 @@ def profile(
         peak_activation_bytes=counter.peak_bytes,
         peak_layer=counter.peak_layer,
         layers=layers,
+        batchnorm_folded=fold_batchnorm,
     )
 
 
@@ -291,13 +299,16 @@ def meta_profile(
     input_size: tuple[int, ...],
     bits: int = 32,
     activation_bits: int | None = None,
+    fold_batchnorm: bool = False,
 ) -> Profile:
     """profile() of `meta_model(build)` (a torchvision name or a builder), fast when repeated:
-    profiles are cached, and an even batch of 4 or more scales the batch-2 profile."""
+    profiles are cached, and an even batch of 4 or more scales the batch-2 profile.
+    fold_batchnorm as for profile()."""
     activation_bits = bits if activation_bits is None else activation_bits  # one cache entry
+    _check_bool("fold_batchnorm", fold_batchnorm)
     batch, *sample = input_size
     run_batch = profiled_batch(batch)
-    prof = _cached_profile(build, (run_batch, *sample), bits, activation_bits)
+    prof = _cached_profile(build, (run_batch, *sample), bits, activation_bits, fold_batchnorm)
     return prof if run_batch == batch else prof.scale_batch(batch // run_batch)
 
 
@@ -313,8 +324,25 @@ def _cached_profile(
     input_size: tuple[int, ...],
     bits: int,
     activation_bits: int,
+    fold_batchnorm: bool,
 ) -> Profile:
-    return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
+    if not fold_batchnorm:
+        return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
+    # the folded model is built once per build; profile() would fold again at every call
+    prof = profile(
+        _folded_meta_model(build), input_size, bits=bits, activation_bits=activation_bits
+    )
+    return replace(prof, batchnorm_folded=True)
+
+
+@functools.cache
+def _folded_meta_model(build: str | Callable[[], nn.Module]) -> nn.Module:
+    return fold_conv_bn(meta_model(build))
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def _forward_inputs(input_size: Any, inputs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -408,9 +436,7 @@ def _forward_error(
 def _check_fits_in_memory(model: nn.Module, args: tuple, kwargs: dict, on_meta: bool) -> float:
     """Bytes the activations of a CPU forward may take; MemoryError, before anything is
     allocated, if the weights, inputs and peak activations (found on the meta device, when the
-    forward does not read values) would not fit in SAFE_MEMORY_SHARE of the available memory."""
-    available = psutil.virtual_memory().available
-    budget = SAFE_MEMORY_SHARE * available
+    forward does not read values) would not fit in the memory budget (`memory_budget.check_fits`)."""
     tensors = [*model.parameters(), *model.buffers()]
     weight_bytes = sum(t.nbytes for t in tensors) if on_meta else 0  # a meta model's are new
     values = [t for t in tree_flatten((args, kwargs))[0] if isinstance(t, torch.Tensor)]
@@ -419,15 +445,14 @@ def _check_fits_in_memory(model: nn.Module, args: tuple, kwargs: dict, on_meta: 
     # reads values: then its activations are watched while it runs
     with contextlib.suppress(_DataDependentError):
         activation_bytes = profile(model, inputs=(args, kwargs)).peak_activation_bytes
-    need = weight_bytes + activation_bytes
-    if need > budget:
-        raise MemoryError(
-            f"device='cpu' on inputs of shape {_shapes(args, kwargs)} needs about "
-            f"{format_bytes(need)} (weights {format_bytes(weight_bytes)}, activations "
-            f"{format_bytes(activation_bytes)}), more than {SAFE_MEMORY_SHARE:.0%} of the "
-            f"{format_bytes(available)} of memory available; profile a smaller size, or on the "
-            "meta device (the default), which allocates nothing"
-        )
+    budget = check_fits(
+        weight_bytes + activation_bytes,
+        f"device='cpu' on inputs of shape {_shapes(args, kwargs)}",
+        detail=f" (weights {format_bytes(weight_bytes)}, activations "
+        f"{format_bytes(activation_bytes)})",
+        advice="; profile a smaller size, or on the meta device (the default), which allocates "
+        "nothing",
+    )
     return budget - weight_bytes
 
 
@@ -758,6 +783,8 @@ def format_table(prof: Profile, max_rows: int = 60) -> str:
     footer = (
         f"peak activation memory {format_bytes(prof.peak_activation_bytes)} "
         f"during {prof.peak_layer or '(model)'}; weights at {prof.bits} bit, "
-        f"activations at {prof.activation_bits} bit; MACs = FLOPs / 2{shown}"
+        f"activations at {prof.activation_bits} bit"
+        f"{'; BatchNorm folded into the convs' if prof.batchnorm_folded else ''}"
+        f"; MACs = FLOPs / 2{shown}"
     )
     return "\n".join([fmt(header), rule, *map(fmt, lines), rule, fmt(total), footer])

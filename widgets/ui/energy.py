@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import ipywidgets
-import torchvision
 from matplotlib.figure import Figure
 from torch import nn
 
@@ -30,6 +29,7 @@ from widgets.core.energy import (
 )
 from widgets.core.profiler import meta_profile
 from widgets.core.units import format_bytes
+from widgets.core.vision_models import TorchvisionModel
 
 from . import style
 from .base import Explorer, Share
@@ -60,9 +60,9 @@ WORKLOADS = {
         functools.partial(nn.Conv2d, 64, 64, 3, padding=1),
         (1, 64, 56, 56),
     ),
-    "resnet18": Workload("ResNet-18, 224×224", torchvision.models.resnet18, (1, 3, 224, 224)),
+    "resnet18": Workload("ResNet-18, 224×224", TorchvisionModel("resnet18"), (1, 3, 224, 224)),
     "mobilenet_v2": Workload(
-        "MobileNetV2, 224×224", torchvision.models.mobilenet_v2, (1, 3, 224, 224)
+        "MobileNetV2, 224×224", TorchvisionModel("mobilenet_v2"), (1, 3, 224, 224)
     ),
 }
 

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import ipywidgets
-import torchvision
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from torch import nn
 
 from widgets.core.latency import Timing, measure_latency
 from widgets.core.validate import check_number
+from widgets.core.vision_models import TorchvisionModel
 
 from . import style
 from .base import Explorer, log_limits, set_limits
@@ -75,11 +75,11 @@ MODELS = {
     "mlp": LatencyModel("MLP 784-1024-1024-10", _mlp, (784,)),
     "cnn": LatencyModel("small CNN, 3×32×32", _cnn, (3, 32, 32)),
     "resnet18": LatencyModel(
-        "ResNet-18, 3×32×32", functools.partial(torchvision.models.resnet18, num_classes=10),
+        "ResNet-18, 3×32×32", TorchvisionModel("resnet18", num_classes=10),
         (3, 32, 32),
     ),
     "mobilenet_v2": LatencyModel(
-        "MobileNetV2, 3×32×32", functools.partial(torchvision.models.mobilenet_v2, num_classes=10),
+        "MobileNetV2, 3×32×32", TorchvisionModel("mobilenet_v2", num_classes=10),
         (3, 32, 32),
     ),
     "transformer": LatencyModel("Transformer encoder, 2 layers, 64×128", _transformer, (64, 128)),

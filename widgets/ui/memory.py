@@ -5,7 +5,9 @@ in front, of its weights (blue), on a log axis that fits the model (whole powers
 activation memory alive after each layer (the curve) and its peak (the star). In a CNN the early layers hold little weight but see large images, so
 they allocate most of the activation memory; the late layers are the other way round.
 Numbers come from widgets.core.profiler.meta_profile (profile() on the meta device): any batch and
-resolution cost no memory and no arithmetic.
+resolution cost no memory and no arithmetic. "fold BatchNorm" shows the network as deployed: each
+BatchNorm folded into the conv before it (lab 04's fusion), so the conv's and the BatchNorm's
+outputs are never alive together; the "profile shown" readout says which profile is drawn.
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ BITS = (32, 16, 8, 4)
 # of a layer's slot: the activation bar, and in front of it a narrower weight bar (bars side by
 # side are ~2 px wide for the 180 layers of efficientnet_b0 and blur into one colour)
 ACTIVATION_BAR_WIDTH, WEIGHT_BAR_WIDTH = 0.9, 0.45
+PROFILE_NAMES = {  # by Profile.batchnorm_folded
+    False: "unfused: each conv's output alive beside its BatchNorm's",
+    True: "BatchNorm folded into the conv before it, as deployed (lab 04's fusion)",
+}
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
@@ -61,6 +67,7 @@ class MemoryExplorer(Explorer):
     """
 
     readout_labels: ClassVar[dict[str, str]] = {
+        "profile": "profile shown",
         "model_size": "model size (weights at weight bits)",
         "params": "weights (params)",
         "peak_activation": "peak activation memory",
@@ -69,7 +76,7 @@ class MemoryExplorer(Explorer):
         "activations_allocated": "activation memory allocated in the forward pass",
     }
     control_groups: ClassVar[dict[str, tuple[str, ...]]] = {
-        "Model and input": ("model", "resolution", "batch"),
+        "Model and input": ("model", "resolution", "batch", "fold_batchnorm"),
         "Bits": ("weight_bits", "activation_bits"),
     }
 
@@ -82,6 +89,9 @@ class MemoryExplorer(Explorer):
             "batch": ipywidgets.SelectionSlider(options=BATCHES, value=1, description="batch"),
             "weight_bits": _bits_buttons("weights"),
             "activation_bits": _bits_buttons("activations"),
+            "fold_batchnorm": ipywidgets.Checkbox(
+                value=False, description="fold BatchNorm into the conv before it"
+            ),
         }
 
     def make_figure(self, figure: Figure) -> None:
@@ -112,11 +122,21 @@ class MemoryExplorer(Explorer):
         )  # fmt: skip
 
     def compute(
-        self, model: str, resolution: int, batch: int, weight_bits: int, activation_bits: int
+        self,
+        model: str,
+        resolution: int,
+        batch: int,
+        weight_bits: int,
+        activation_bits: int,
+        fold_batchnorm: bool,
     ) -> MemoryView:
         try:
             prof = meta_profile(
-                model, (batch, 3, resolution, resolution), weight_bits, activation_bits
+                model,
+                (batch, 3, resolution, resolution),
+                weight_bits,
+                activation_bits,
+                fold_batchnorm,
             )
         except ValueError as error:  # the forward failed: the model cannot take this image size
             raise ValueError(
@@ -147,6 +167,7 @@ class MemoryExplorer(Explorer):
     def summarize(self, view: MemoryView) -> dict[str, Any]:
         prof, peak = view.profile, view.rows[view.peak_row]
         return {
+            "profile": PROFILE_NAMES[prof.batchnorm_folded],
             "model_size": format_bytes(prof.weight_bytes),
             "params": prof.params,
             "peak_activation": _peak_text(prof.peak_activation_bytes),
@@ -174,7 +195,7 @@ class MemoryExplorer(Explorer):
         this setting, this model at every resolution, and at the other batches meta_profile
         runs (larger ones are scaled from them)."""
         values = {name: control.value for name, control in self.controls.items()}
-        bits = values["weight_bits"], values["activation_bits"]
+        bits = values["weight_bits"], values["activation_bits"], values["fold_batchnorm"]
         resolution = self.controls["resolution"]
         batch = profiled_batch(values["batch"])  # the profile this batch is scaled from
         wanted = [(model, batch, values["resolution"]) for model in MODELS]
