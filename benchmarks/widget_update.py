@@ -12,7 +12,13 @@ Prints a row per control, then the pooled p50 / p95 per kind of control (sliders
 multi-selects, toggles and checkboxes) against the targets, and the load average: other work on
 the machine's cores slows every step (CPU ms is what an idle machine's wall time would be).
 
-Usage: python benchmarks/widget_update.py [--changes 30] [--pixel-ratio 1] [--font-scale 1]
+With --random N: N steps per explorer, each moving one control (picked at random) to a value
+picked at random from its whole range or options (seeded), so the explorer wanders through random
+combinations of every control, extremes included (not one control swept from the defaults).
+Prints slider and choice p50 / p95 per explorer, then pooled, against the targets.
+
+Usage: python benchmarks/widget_update.py [--changes 30] [--random 200] [--seed 0]
+       [--pixel-ratio 1] [--font-scale 1]
 """
 
 from __future__ import annotations
@@ -41,7 +47,8 @@ EXPLORERS = [
 ]  # LatencyExplorer measures time on each update: not a rendering benchmark
 SLIDERS = (ipywidgets.IntSlider, ipywidgets.FloatSlider, ipywidgets.SelectionSlider,
            ipywidgets.IntRangeSlider, ipywidgets.FloatRangeSlider)  # fmt: skip
-TARGETS_MS = {"slider": 25, "choice": 50}  # p95, issue 11
+TARGETS_MS = {"slider": 25, "choice": 50}  # pooled p95, issue 11
+EXPLORER_TARGETS_MS = {"slider": 40, "choice": 70}  # p95 of any one explorer, issue 17
 TARGET_SLIDER_KIB = 25  # median bytes per slider step
 
 
@@ -91,6 +98,69 @@ def time_control(name: str, control_name: str, changes: int) -> tuple[str, list,
     return kind(control), wall, cpu, kib
 
 
+def all_values(control: ipywidgets.ValueWidget) -> list:
+    """Every value the browser could send for `control` (a range slider: every ordered pair)."""
+    if isinstance(control, ipywidgets.SelectMultiple):  # every non-empty contiguous selection
+        options = [option[1] if isinstance(option, tuple) else option for option in control.options]
+        n = len(options)
+        return [tuple(options[i:j]) for i in range(n) for j in range(i + 1, n + 1)]
+    if hasattr(control, "options"):
+        return [option[1] if isinstance(option, tuple) else option for option in control.options]
+    if isinstance(control.value, bool):
+        return [False, True]
+    steps = np.arange(0, control.max - control.min + control.step / 2, control.step)
+    values = [type(control.min)(control.min + o) for o in steps]
+    if isinstance(control.value, tuple):
+        return [(low, high) for i, low in enumerate(values) for high in values[i:]]
+    return values
+
+
+def time_random(name: str, steps: int, seed: int) -> dict[str, list[float]]:
+    """`steps` random moves of a new explorer's controls: ms per step, by kind of control."""
+    rng = np.random.default_rng(seed)
+    explorer = getattr(widgets, name)()
+    names = list(explorer.controls)
+    choices = {control_name: all_values(explorer.controls[control_name]) for control_name in names}
+    times: dict[str, list[float]] = {k: [] for k in TARGETS_MS}
+    while sum(map(len, times.values())) < steps:
+        control_name = names[rng.integers(len(names))]
+        control = explorer.controls[control_name]
+        value = choices[control_name][rng.integers(len(choices[control_name]))]
+        if value == control.value:  # no change, no update
+            continue
+        start = time.perf_counter()
+        control.value = value
+        times[kind(control)].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def report_random(steps: int, seed: int) -> None:
+    """Print p50 / p95 per explorer and pooled for random combinations; call inside a kernel."""
+    print(f"{steps} random steps per explorer, seed {seed}; load average before: {load_average()}")
+    print("| explorer | slider steps | slider p50 / p95 ms | choice steps | choice p50 / p95 ms |")
+    print("|---|---:|---:|---:|---:|")
+    pooled: dict[str, list[float]] = {k: [] for k in TARGETS_MS}
+    for index, name in enumerate(EXPLORERS):
+        times = time_random(name, steps, seed + index)
+        cells = []
+        for control_kind, wall in times.items():
+            pooled[control_kind] += wall
+            over = (
+                " ✗" if wall and np.percentile(wall, 95) > EXPLORER_TARGETS_MS[control_kind] else ""
+            )
+            cells.append(f"{len(wall)} | {percentiles(wall).replace(' | ', ' / ')}{over}")
+        print(f"| {name} | {' | '.join(cells)} |")
+    print(f"\nload average after: {load_average()}\n")
+    print("| pooled | steps | p50 ms | p95 ms (target) |")
+    print("|---|---:|---:|---:|")
+    for control_kind, wall in pooled.items():
+        p50, p95 = np.percentile(wall, [50, 95])
+        print(
+            f"| {control_kind}s | {len(wall)} | {p50:.1f} | {p95:.1f} (≤ {TARGETS_MS[control_kind]}) |"
+        )
+    print(f"\nper explorer p95 targets: {EXPLORER_TARGETS_MS} ms (✗: over)")
+
+
 def percentiles(values: list[float]) -> str:
     if not values:
         return "- | -"
@@ -136,10 +206,16 @@ def load_average() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=30)
+    parser.add_argument("--random", type=int, default=0, help="random steps per explorer")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--pixel-ratio", type=float, default=1.0)
     parser.add_argument("--font-scale", type=float, default=1.0)
     args = parser.parse_args()
-    run_in_kernel(__file__, f"report({args.changes}, {args.pixel_ratio}, {args.font_scale})")
+    if args.random:
+        call = f"report_random({args.random}, {args.seed})"
+    else:
+        call = f"report({args.changes}, {args.pixel_ratio}, {args.font_scale})"
+    run_in_kernel(__file__, call)
 
 
 if __name__ == "__main__":

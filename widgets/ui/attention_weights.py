@@ -11,6 +11,7 @@ are random, not trained: they show the shapes and the mask, not what a model has
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,6 +48,7 @@ class AttentionWeightsView:
     d_head: int
 
 
+@functools.cache  # one per (n_heads, seed): rebuilding it cost ~10 ms a step
 def seeded_attention(n_heads: int, seed: int = 0) -> nn.MultiheadAttention:
     """A random nn.MultiheadAttention(D_MODEL, n_heads), the same for the same seed."""
     with torch.random.fork_rng(devices=[]):
@@ -60,6 +62,7 @@ class AttentionWeightsExplorer(Explorer):
     AttentionWeightsExplorer(sentence="Attention is all you need.", n_heads=2, head=1, causal=True)
     """
 
+    cache_size = 256  # every setting: 4 sentences x 2 levels x (1 + 2 + 4) heads x 2 masks
     readout_labels: ClassVar[dict[str, str]] = {
         "tokens": "tokens (queries = keys)",
         "d_head": "d_head = d_model / n_heads",

@@ -56,7 +56,6 @@ class PositionalEncodingExplorer(Explorer):
                 max=512,
                 step=8,
                 description="positions (tokens)",
-                continuous_update=False,
             ),
         }
 
