@@ -170,15 +170,18 @@ RESOLUTION_STEP = 16  # candidate input sizes: 32, 48, 64, ... 224 pixels
 _RESOLUTIONS = range(2 * RESOLUTION_STEP, IMAGE[-1] + 1, RESOLUTION_STEP)
 
 
-def _peak_at(resolution: int, activation_bits: int) -> Profile:
-    return meta_profile("mobilenet_v2", (1, 3, resolution, resolution), 32, activation_bits)
+def _peak_at(resolution: int, activation_bits: int, folded: bool = True) -> Profile:
+    """MobileNetV2's profile at r x r; folded: each BatchNorm folded into its conv, as deployed."""
+    return meta_profile(
+        "mobilenet_v2", (1, 3, resolution, resolution), 32, activation_bits, fold_batchnorm=folded
+    )
 
 
-def _largest_fitting_resolution(activation_bits: int) -> int:
+def _largest_fitting_resolution(activation_bits: int, folded: bool = True) -> int:
     """Largest candidate resolution whose peak activation fits in SRAM_BYTES."""
     fitting = RESOLUTION_STEP  # below every candidate
     for resolution in _RESOLUTIONS:  # the peak grows with the resolution: stop at the first miss
-        if _peak_at(resolution, activation_bits).peak_activation_bytes > SRAM_BYTES:
+        if _peak_at(resolution, activation_bits, folded).peak_activation_bytes > SRAM_BYTES:
             break
         fitting = resolution
     return fitting
@@ -191,14 +194,15 @@ def _peak_step(resolution: int) -> str:
 
 
 def _sram_resolution() -> Exercise:
-    int8_peak_224 = _peak_at(IMAGE[-1], activation_bits=8).peak_activation_bytes
+    int8_peak_224 = _peak_at(IMAGE[-1], activation_bits=8).peak_activation_bytes  # folded
     linear_guess = IMAGE[-1] * SRAM_BYTES / int8_peak_224  # as if memory grew like the side
     fitting_int8 = _largest_fitting_resolution(activation_bits=8)
     return Exercise(
         question=(
-            f"The microcontroller has 256 KiB of SRAM for activations. With int8 activations, what is "
-            f"the largest input resolution r (a multiple of {RESOLUTION_STEP}; input 1 x 3 x r x r) "
-            "at which MobileNetV2's peak activation memory fits?"
+            f"The microcontroller has 256 KiB of SRAM for activations. With int8 activations and "
+            "each BatchNorm folded into its conv (as deployed networks run), what is the largest "
+            f"input resolution r (a multiple of {RESOLUTION_STEP}; input 1 x 3 x r x r) at which "
+            "MobileNetV2's peak activation memory fits?"
         ),
         answer=fitting_int8,
         hint=(
@@ -215,6 +219,12 @@ def _sram_resolution() -> Exercise:
                 "That is for fp32 activations (4 bytes each); int8 takes 1 byte.",
             ),
             Mistake(
+                _largest_fitting_resolution(activation_bits=8, folded=False),
+                "That is the network as torch's eager mode runs it, each BatchNorm's output alive "
+                "beside its conv's: fold the batch norms (fold_batchnorm=True), as deployed "
+                "networks do.",
+            ),
+            Mistake(
                 fitting_int8 + RESOLUTION_STEP,
                 "At that size the peak is just over 256 KiB: all of it must fit.",
             ),
@@ -222,11 +232,13 @@ def _sram_resolution() -> Exercise:
         unit="pixels",
         tolerance=0,
         solution=[
-            f"At 224 x 224 with int8 activations the peak is {int8_peak_224:,.0f} bytes; 256 KiB = "
+            "Folded, at 224 x 224 with int8 activations the peak is "
+            f"{int8_peak_224:,.0f} bytes; 256 KiB = "
             f"{SRAM_BYTES:,} bytes: the peak is {int8_peak_224 / SRAM_BYTES:.3g} x the budget.",
             "The peak grows with the area r x r, so r can be about 224 / sqrt("
             f"{int8_peak_224 / SRAM_BYTES:.3g}) = {IMAGE[-1] * (SRAM_BYTES / int8_peak_224) ** 0.5:.3g}; "
-            f"check the multiples of {RESOLUTION_STEP} near it with widgets.profile:",
+            f"check the multiples of {RESOLUTION_STEP} near it with "
+            "widgets.profile(..., fold_batchnorm=True):",
             _peak_step(fitting_int8),
             _peak_step(fitting_int8 + RESOLUTION_STEP),
             f"So r = {fitting_int8}.",
