@@ -56,6 +56,7 @@ from widgets.core.units import format_count
 from widgets.core.validate import check_choice, check_number
 
 from . import style
+from .describe import data_table, describe_figure
 from .render import (
     Panel,
     coarse_limits,
@@ -71,6 +72,9 @@ from .render import (
 # drawing helpers explorers import from here too
 __all__ = ["Explorer", "Share", "coarse_limits", "data_url", "format_readout", "log_limits",
            "set_limits"]  # fmt: skip
+
+
+NUMBERS_TITLE = "Numbers behind the pictures"
 
 
 class Share(float):
@@ -127,9 +131,27 @@ class Explorer:
         self._readouts_html.add_class("effml-readouts")
         self._message_html = ipywidgets.HTML()
         self._message_html.add_class("effml-message")
+        # for learners who do not see the pictures: each picture's text alternative (its
+        # tooltip, the image's accessible name), a polite announcement of the new numbers, and
+        # the numbers behind the pictures as tables, made only while that section is open
+        self._announcement = ipywidgets.HTML()
+        self._announcement.add_class("effml-announcement")
+        self._numbers_html = ipywidgets.HTML()
+        self._numbers = ipywidgets.Accordion(
+            children=[self._numbers_html], titles=(NUMBERS_TITLE,), selected_index=None
+        )
+        self._numbers.add_class("effml-numbers")
+        self._numbers.observe(self._refresh_numbers, names="selected_index")
         shown = {name: control for name, control in self.controls.items() if name not in hide}
         self.widget = ipywidgets.VBox(
-            [self.arrange_controls(shown), self._message_html, self._pictures, self._readouts_html]
+            [
+                self.arrange_controls(shown),
+                self._message_html,
+                self._pictures,
+                self._readouts_html,
+                self._announcement,
+                self._numbers,
+            ]
         )
 
         self._holding = False  # True while set() changes several controls
@@ -143,6 +165,11 @@ class Explorer:
     @property
     def pngs(self) -> tuple[bytes, ...]:
         return tuple(panel.png for panel in self._panels)
+
+    @property
+    def descriptions(self) -> tuple[str, ...]:
+        """Each panel's text alternative: what its axes are and what is drawn, in numbers."""
+        return tuple(panel.image.tooltip or "" for panel in self._panels)
 
     @property
     def png(self) -> bytes:
@@ -226,6 +253,15 @@ class Explorer:
         for panel in changed:  # first: the browser loads them while the readouts render
             panel.show()
         self._readouts_html.value = self._readouts_table(readouts)
+        facts = self._readouts_sentence(readouts)
+        for panel in self._panels:  # traitlets sends a text only when it changed
+            last = panel is self._panels[-1]
+            panel.image.tooltip = describe_figure(panel.figure) + (
+                f" Numbers: {facts}." if last else ""
+            )
+        self._announcement.value = self._announcement_html(facts)
+        if changed:
+            self._refresh_numbers()
         self._show_message("")
 
     def _on_change(self, change: dict) -> None:
@@ -238,6 +274,24 @@ class Explorer:
         self.message = text
         self._message_html.value = (
             f'<div style="{style.WARNING_CSS}">⚠ {html.escape(text)}</div>' if text else ""
+        )
+
+    def _refresh_numbers(self, _change: dict | None = None) -> None:
+        if self._numbers.selected_index is not None:  # closed: nothing to make or send
+            self._numbers_html.value = data_table(self.figures)
+
+    def _readouts_sentence(self, readouts: dict[str, Any]) -> str:
+        return "; ".join(
+            f"{self.readout_labels.get(name, name.replace('_', ' '))}: {format_readout(value)}"
+            for name, value in readouts.items()
+        )
+
+    def _announcement_html(self, text: str) -> str:
+        """`text` in a polite live region (read out by screen readers when it changes, without
+        moving the focus), visually hidden: the readouts table shows the same numbers."""
+        return (
+            f'<div role="status" aria-live="polite" style="{style.VISUALLY_HIDDEN_CSS}">'
+            f"{html.escape(text)}</div>"
         )
 
     def _readouts_table(self, readouts: dict[str, Any]) -> str:

@@ -66,3 +66,9 @@ WARNING_CSS = (
     "background:#fff3cd;color:#664d03;border-left:4px solid #e69f00;"
     "padding:4px 8px;margin:4px 0;font-size:13px"
 )
+
+# on the page for screen readers, off the screen for everyone else
+VISUALLY_HIDDEN_CSS = (
+    "position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0,0,0,0);white-space:nowrap;border:0"
+)

@@ -1,0 +1,60 @@
+"""Every picture of every explorer has a text alternative made from its data, which follows it."""
+
+from __future__ import annotations
+
+import pytest
+
+import widgets
+from widgets.ui.base import NUMBERS_TITLE
+
+# explorer -> a control change that changes what its pictures show
+CHANGES = {
+    "ActivationExplorer": {"learning_rate": 0.3},
+    "LayerExplorer": {"kernel_size": 5},
+    "ReceptiveFieldExplorer": {"layers": 6},
+    "NormalizationExplorer": {"kind": "layer"},
+    "AttentionExplorer": {"d_model": 1024},
+    "AttentionWeightsExplorer": {"causal": True},
+    "PositionalEncodingExplorer": {"d_model": 128},
+    "MemoryExplorer": {"resolution": 112},
+    "EnergyExplorer": {"memory": "sram"},
+    "RooflineExplorer": {"batch": 64},
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_every_picture_has_a_text_alternative_that_follows_its_data(name: str) -> None:
+    explorer = getattr(widgets, name)()
+    before = explorer.descriptions
+    assert len(before) == len(explorer.figures) and all(before)
+    assert all(
+        panel.image.tooltip == text for panel, text in zip(explorer._panels, before, strict=True)
+    )
+    explorer.set(**CHANGES[name])
+    assert explorer.message == ""
+    after = explorer.descriptions
+    assert after != before  # the text changed with the picture
+    assert "Numbers: " in after[-1]  # the readouts, with the last picture
+
+
+def test_the_numbers_are_announced_and_tabled_only_when_asked() -> None:
+    explorer = widgets.AttentionExplorer()
+    announcement = explorer.widget.children[4].value
+    assert 'aria-live="polite"' in announcement and 'role="status"' in announcement
+    assert "attention MACs ≥ FFN MACs from seq_len" in announcement  # the readouts, one sentence
+    numbers = explorer.widget.children[5]
+    assert numbers.titles == (NUMBERS_TITLE,) and numbers.selected_index is None
+    assert numbers.children[0].value == ""  # closed: nothing made, nothing sent
+    numbers.selected_index = 0
+    table = numbers.children[0].value
+    assert "<caption>Panel 1: FFN</caption>" in table and "sequence length (tokens)" in table
+    explorer.set(d_model=1024)
+    assert numbers.children[0].value != table  # open: kept up to date
+
+
+@pytest.mark.parametrize("name", sorted(CHANGES))
+def test_describing_a_picture_never_forces_a_full_redraw(name: str) -> None:
+    # reading tick labels would mark a figure stale, and the next step would redraw it all
+    explorer = getattr(widgets, name)()
+    explorer.set(**CHANGES[name])
+    assert not any(figure.stale for figure in explorer.figures)
