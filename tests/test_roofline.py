@@ -96,7 +96,7 @@ def test_machine_peaks_measures_positive_numbers_and_caches_them():
     assert n in MATMUL_SIZES
     assert peaks.gflops == pytest.approx(2 * n**3 / min(peaks.matmul.times_s) / 1e9)
     assert peaks.gflops >= 2 * n**3 / peaks.matmul.median_s / 1e9
-    assert f"{peaks.matmul.threads} threads" in str(peaks)
+    assert str(peaks).endswith(f"({peaks.matmul.threads} threads)")
     assert widgets.machine_peaks(budget_s=0.05) is peaks
     assert widgets.machine_peaks(threads=torch.get_num_threads()) is peaks
 

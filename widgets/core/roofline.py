@@ -47,12 +47,7 @@ class MachinePeaks:
         return min(self.gflops, intensity * self.bandwidth_gbs)
 
     def __str__(self) -> str:
-        measured = (
-            ""
-            if self.matmul is None
-            else f" (measured with {self.matmul.threads} threads: the best {self.matmul_size} x "
-            f"{self.matmul_size} matmul, the best copy)"
-        )
+        measured = "" if self.matmul is None else f" ({self.matmul.threads} threads)"
         return (
             f"{three_digits(self.gflops)} GFLOP/s, {three_digits(self.bandwidth_gbs)} GB/s, "
             f"ridge point {three_digits(self.ridge_point)} FLOP/byte{measured}"

@@ -95,12 +95,12 @@ class RooflineExplorer(Explorer):
         ax.axvline(ridge, color=style.GREY, linestyle=":", linewidth=1)
         ax.annotate(
             f"ridge point {ridge:.3g} FLOP/byte", (ridge, 0.03), xycoords=("data", "axes fraction"),
-            xytext=(3, 0), textcoords="offset points", rotation=90, color=style.GREY,
+            xytext=(3, 0), textcoords="offset points", rotation=90, color=style.TEXT_GREY,
         )  # fmt: skip
         measured = "measured here" if peaks.matmul is not None else "given, not measured"
         ax.text(
             0.99, 0.98, f"roofs {measured}: {peaks}", transform=ax.transAxes, ha="right",
-            va="top", color=style.GREY, fontsize="small",
+            va="top", color=style.TEXT_GREY, fontsize="small",
         )  # fmt: skip
         self.memory_points = ax.scatter(
             [], [], color=style.MEMORY_COLOUR, alpha=0.7, label="memory-bound layer",

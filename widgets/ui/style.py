@@ -16,7 +16,8 @@ PURPLE = "#CC79A7"
 ORANGE = "#E69F00"
 SKY = "#56B4E9"
 YELLOW = "#F0E442"
-GREY = "#7F7F7F"
+GREY = "#7F7F7F"  # lines and marks; text in grey uses TEXT_GREY
+TEXT_GREY = "#595959"  # 7:1 on white (WCAG AA asks 4.5:1 for text)
 BLACK = "#000000"
 
 # one colour per quantity, the same in every explorer
@@ -27,8 +28,9 @@ LATENCY_COLOUR = PURPLE
 ENERGY_COLOUR = ORANGE
 CURRENT_COLOUR = BLACK  # marks the current setting on a sweep
 
-# lines of equal standing (activations, models...), in order
-SERIES_COLOURS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, GREY, YELLOW)
+# lines of equal standing (activations, models...), in order: the Okabe-Ito colours, every pair
+# still told apart under protanopia, deuteranopia and tritanopia (tests/test_ui_style.py)
+SERIES_COLOURS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, BLACK, YELLOW)
 
 # the pictures of one explorer, side by side: 8 x 3.5 in at 100 dpi = 800 x 350 CSS pixels
 # (display_options(pixel_ratio=2) draws 2 pixels per CSS pixel, at the same size on screen)
