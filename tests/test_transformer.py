@@ -62,16 +62,15 @@ def test_agrees_with_profile_of_torch_blocks(
 ):
     d_model = head_dim * n_heads
     memory = memory_len if kind == "decoder" else None
-    cost = widgets.transformer_cost(
-        d_model, n_heads, seq_len, n_layers, d_ff, vocab, kind, batch, memory_len=memory
-    )
+    config = widgets.TransformerConfig(d_model, n_heads, n_layers, d_ff, vocab, kind)
+    cost = widgets.transformer_cost(config, seq_len, batch=batch, memory_len=memory)
     prof = profile_blocks(d_model, n_heads, seq_len, n_layers, d_ff, kind, batch, memory, vocab)
     assert cost.params == prof.params
     assert cost.macs == prof.macs
 
 
 def test_breakdown_of_bert_base_layer():
-    cost = widgets.transformer_cost(768, 12, 512)
+    cost = widgets.transformer_cost(widgets.TransformerConfig(768, 12), 512)
     d, s = 768, 512
     assert cost.breakdown["qkv_projection"] == 3 * s * d * d
     assert cost.breakdown["attention_scores"] == s * s * d
@@ -85,8 +84,9 @@ def test_breakdown_of_bert_base_layer():
 
 
 def test_attention_grows_quadratically_weights_do_not():
-    short = widgets.transformer_cost(512, 8, 1024)
-    long = widgets.transformer_cost(512, 8, 2048)
+    config = widgets.TransformerConfig(512, 8)
+    short = widgets.transformer_cost(config, 1024)
+    long = widgets.transformer_cost(config, 2048)
     assert long.params == short.params
     assert long.breakdown["attention_scores"] == 4 * short.breakdown["attention_scores"]
     assert long.breakdown["ffn"] == 2 * short.breakdown["ffn"]
@@ -94,7 +94,9 @@ def test_attention_grows_quadratically_weights_do_not():
 
 
 def test_memory_terms():
-    cost = widgets.transformer_cost(64, 4, 100, n_layers=3, batch=2, bits=16)
+    cost = widgets.transformer_cost(
+        widgets.TransformerConfig(64, 4, n_layers=3, bits=16), 100, batch=2
+    )
     assert cost.attention_matrix_bytes == 2 * 4 * 100 * 100 * 2
     assert cost.kv_cache_bytes == 2 * 3 * 2 * 100 * 64 * 2
     assert cost.weight_bytes == cost.params * 2
@@ -118,12 +120,19 @@ def test_memory_terms():
 )
 def test_bad_input(kwargs, error, match):
     args = {"d_model": 64, "n_heads": 4, "seq_len": 8, **kwargs}
+    call = {name: args.pop(name) for name in ("seq_len", "memory_len") if name in args}
     with pytest.raises(error, match=match):
-        widgets.transformer_cost(**args)
+        widgets.transformer_cost(widgets.TransformerConfig(**args), **call)
+
+
+def test_the_config_is_required_and_d_ff_defaults_to_four_d_model():
+    assert widgets.TransformerConfig(64, 4).d_ff == 256
+    with pytest.raises(TypeError, match="config must be a TransformerConfig"):
+        widgets.transformer_cost({"d_model": 64, "n_heads": 4}, 8)
 
 
 def test_macs_of_adds_up_breakdown_terms():
-    cost = widgets.transformer_cost(d_model=768, n_heads=12, seq_len=128, kind="decoder")
+    cost = widgets.transformer_cost(widgets.TransformerConfig(768, 12, kind="decoder"), 128)
     assert cost.macs_of(*cost.breakdown) == cost.macs
     assert cost.macs_of("ffn") == cost.breakdown["ffn"]
     assert cost.macs_of() == 0

@@ -8,7 +8,7 @@ import torch
 from helpers import check_random_settings, count_full_draws, floats
 from torch.testing import assert_close
 
-from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
+from widgets.core.transformer import ATTENTION_TERMS, TransformerConfig, transformer_cost
 from widgets.core.units import format_bytes
 from widgets.ui.attention import (
     MACS_CURVES,
@@ -34,7 +34,7 @@ def test_readouts_are_the_core_numbers():
     ex = AttentionExplorer(
         seq_len=4096, d_model=768, n_heads=12, n_layers=12, ffn_multiplier=4.0, bits=16
     )
-    cost = transformer_cost(768, 12, 4096, 12, d_ff=3072, bits=16)
+    cost = transformer_cost(TransformerConfig(768, 12, 12, d_ff=3072, bits=16), 4096)
     assert ex.message == ""
     assert ex.readouts == {
         "params": cost.params,
@@ -52,7 +52,8 @@ def test_readouts_are_the_core_numbers():
 
 def test_curves_are_the_core_terms_over_the_sweep():
     ex = AttentionExplorer(kind="decoder", d_model=256, n_heads=4, n_layers=2, bits=8)
-    costs = [transformer_cost(256, 4, int(n), 2, d_ff=1024, kind="decoder", bits=8) for n in SWEEP]
+    config = TransformerConfig(256, 4, 2, d_ff=1024, kind="decoder", bits=8)
+    costs = [transformer_cost(config, int(n)) for n in SWEEP]
     assert SWEEP[0] == 16 and SWEEP[-1] == 131072 and len(SWEEP) == 60
     for line, terms in zip(ex.macs_lines, MACS_CURVES.values(), strict=True):
         assert np.array_equal(line.get_xdata(), SWEEP)
@@ -65,13 +66,13 @@ def test_curves_are_the_core_terms_over_the_sweep():
 
 def test_current_seq_len_and_crossover_are_marked(explorer):
     explorer.set(seq_len=8192, d_model=512, n_heads=8, n_layers=6, ffn_multiplier=4.0)
-    cost = transformer_cost(512, 8, 8192, 6, d_ff=2048)
+    cost = transformer_cost(TransformerConfig(512, 8, 6, d_ff=2048), 8192)
     macs_dots, memory_dots = explorer.current_dots
     assert set(macs_dots.get_xdata()) == {8192}
     assert_close(ydata(macs_dots), floats(cost.macs_of(*t) for t in MACS_CURVES.values()))
     assert list(memory_dots.get_ydata()) == [getattr(cost, n) for n in MEMORY_CURVES.values()]
     assert list(explorer.crossover_ring.get_xdata()) == [2048]
-    at_crossover = transformer_cost(512, 8, 2048, 6, d_ff=2048)
+    at_crossover = transformer_cost(TransformerConfig(512, 8, 6, d_ff=2048), 2048)
     assert list(explorer.crossover_ring.get_ydata()) == [at_crossover.macs_of(*ATTENTION_TERMS)]
     assert explorer.readouts["crossover_seq_len"] == 2048
     legend = [text.get_text() for text in explorer.macs_ax.get_legend().texts]
@@ -83,12 +84,14 @@ def test_current_seq_len_and_crossover_are_marked(explorer):
 @pytest.mark.parametrize("kind", ["encoder", "decoder"])
 @pytest.mark.parametrize(("d_model", "n_layers", "d_ff"), [(64, 1, 96), (96, 3, 200), (128, 2, 7)])
 def test_crossover_is_the_smallest_length_where_attention_wins(kind, d_model, n_layers, d_ff):
+    config = TransformerConfig(d_model, 1, n_layers, d_ff, kind=kind)
+
     def attention_wins(seq_len):
-        cost = transformer_cost(d_model, 1, seq_len, n_layers, d_ff, kind=kind)
+        cost = transformer_cost(config, seq_len)
         return cost.macs_of(*ATTENTION_TERMS) >= cost.macs_of("ffn")
 
     brute_force = next(n for n in range(1, 1000) if attention_wins(n))
-    assert crossover_seq_len(d_model, 1, n_layers, d_ff, kind) == brute_force
+    assert crossover_seq_len(config) == brute_force
     # encoder: 2 S² d vs 2 S d d_ff; decoder adds cross-attention over S tokens: 4 S² d
     assert brute_force == (d_ff if kind == "encoder" else -(-d_ff // 2))
 

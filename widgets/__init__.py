@@ -41,6 +41,7 @@ _EXPORTS: dict[str, str] = {
     "measure_cnn_latency": "widgets.core.popular_cnns",
     "original_alexnet": "widgets.core.popular_cnns",
     # transformer cost (lab 3)
+    "TransformerConfig": "widgets.core.transformer",
     "TransformerCost": "widgets.core.transformer",
     "build_vocabulary": "widgets.core.tokens",
     "text_to_vectors": "widgets.core.tokens",

@@ -364,6 +364,13 @@ def conv_transpose2d(
     )
 
 
+def attention_macs(*, batch: int, queries: int, keys: int, d_model: int) -> int:
+    """MACs of one of attention's two token-by-token matmuls, Q K^T or softmax(.) V, summed over
+    the heads: each of `queries` tokens meets each of `keys` tokens over d_model features (the
+    heads split d_model, so their count does not change the total)."""
+    return batch * queries * keys * d_model
+
+
 @register("multihead_attention")
 def multihead_attention(
     *,
@@ -404,7 +411,7 @@ def multihead_attention(
     tokens = batch_size * length
     macs = (
         tokens * (embed_dim + kdim + vdim) * embed_dim  # q, k and v projections
-        + 2 * tokens * length * embed_dim  # scores Q K^T, then scores x V
+        + 2 * attention_macs(batch=batch_size, queries=length, keys=length, d_model=embed_dim)
         + tokens * embed_dim * embed_dim  # output projection
     )
     plus_bias = " + 4 * E" if bias else ""

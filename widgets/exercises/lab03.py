@@ -6,7 +6,7 @@ import math
 
 from widgets.core.layers import layer_cost
 from widgets.core.tokens import causal_mask, sinusoidal_positional_encoding
-from widgets.core.transformer import ATTENTION_TERMS, transformer_cost
+from widgets.core.transformer import ATTENTION_TERMS, TransformerConfig, transformer_cost
 from widgets.core.units import MIB
 
 from . import Exercise, Lab, Mistake, Prediction, binary_as_si, bits_for_bytes
@@ -71,7 +71,7 @@ attention_params = Exercise(
 
 D_MODEL = 768  # d_ff = 4 * d_model, as in BERT-base
 # at seq_len = 1: MACs per token (linear terms) or per token squared (attention)
-_per_token = transformer_cost(d_model=D_MODEL, n_heads=NUM_HEADS, seq_len=1).macs_of
+_per_token = transformer_cost(TransformerConfig(D_MODEL, NUM_HEADS), seq_len=1).macs_of
 _linear_terms = ("qkv_projection", "output_projection", "ffn")  # MACs proportional to seq_len
 
 # attention = seq_len^2 * a and the rest = seq_len * r meet at seq_len = r / a
@@ -122,9 +122,8 @@ KV_LAYERS, KV_SEQ_LEN, KV_BITS = 12, 1024, 16
 
 
 def _kv_cache_mib(bits: int) -> float:
-    cost = transformer_cost(
-        d_model=D_MODEL, n_heads=NUM_HEADS, seq_len=KV_SEQ_LEN, n_layers=KV_LAYERS, bits=bits
-    )
+    config = TransformerConfig(D_MODEL, NUM_HEADS, n_layers=KV_LAYERS, bits=bits)
+    cost = transformer_cost(config, seq_len=KV_SEQ_LEN)
     return cost.kv_cache_bytes / MIB
 
 
@@ -164,11 +163,11 @@ PREDICTION_D_MODEL = 512
 
 
 def _macs(seq_len: int) -> int:
-    return transformer_cost(d_model=PREDICTION_D_MODEL, n_heads=8, seq_len=seq_len).macs
+    return transformer_cost(TransformerConfig(PREDICTION_D_MODEL, 8), seq_len).macs
 
 
 def _attention_macs(seq_len: int) -> int:
-    cost = transformer_cost(d_model=PREDICTION_D_MODEL, n_heads=8, seq_len=seq_len)
+    cost = transformer_cost(TransformerConfig(PREDICTION_D_MODEL, 8), seq_len)
     return sum(cost.breakdown[term] for term in ATTENTION_TERMS)
 
 
@@ -205,7 +204,7 @@ double_tokens = Prediction(
 
 GPT2_VOCAB = 50_257  # GPT-2's byte-pair vocabulary
 _embedding_params = transformer_cost(
-    d_model=D_MODEL, n_heads=NUM_HEADS, seq_len=1, vocab_size=GPT2_VOCAB
+    TransformerConfig(D_MODEL, NUM_HEADS, vocab_size=GPT2_VOCAB), seq_len=1
 ).params_breakdown["embedding"]
 
 embedding_params = Exercise(

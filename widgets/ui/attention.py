@@ -20,7 +20,13 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from widgets.core.transformer import ATTENTION_TERMS, KINDS, TransformerCost, transformer_cost
+from widgets.core.transformer import (
+    ATTENTION_TERMS,
+    KINDS,
+    TransformerConfig,
+    TransformerCost,
+    transformer_cost,
+)
 from widgets.core.units import format_bytes
 
 from . import style
@@ -64,7 +70,7 @@ class AttentionView:
     memory: np.ndarray  # bytes of each MEMORY_CURVES entry (rows) at each SWEEP length
 
 
-def crossover_seq_len(d_model: int, n_heads: int, n_layers: int, d_ff: int, kind: str) -> int:
+def crossover_seq_len(config: TransformerConfig) -> int:
     """The smallest seq_len at which attention (QKᵀ + softmax·V) needs >= the FFN's MACs.
 
     Attention grows as seq_len² and the FFN as seq_len, so once attention catches up it stays
@@ -72,7 +78,7 @@ def crossover_seq_len(d_model: int, n_heads: int, n_layers: int, d_ff: int, kind
     """
 
     def attention_wins(seq_len: int) -> bool:
-        cost = transformer_cost(d_model, n_heads, seq_len, n_layers, d_ff, kind=kind)
+        cost = transformer_cost(config, seq_len)
         return cost.macs_of(*ATTENTION_TERMS) >= cost.macs_of("ffn")
 
     high = 1
@@ -192,17 +198,15 @@ class AttentionExplorer(Explorer):
         ffn_multiplier: float,
     ) -> AttentionView:
         d_ff = _d_ff(ffn_multiplier, d_model)
-        model = {"d_model": d_model, "n_heads": n_heads, "n_layers": n_layers, "d_ff": d_ff}
-        sweep = [transformer_cost(**model, seq_len=n, kind=kind, bits=bits) for n in SWEEP]
-        crossover = crossover_seq_len(**model, kind=kind)
+        config = TransformerConfig(d_model, n_heads, n_layers, d_ff, kind=kind, bits=bits)
+        sweep = [transformer_cost(config, n) for n in SWEEP]
+        crossover = crossover_seq_len(config)
         return AttentionView(
-            cost=transformer_cost(**model, seq_len=seq_len, kind=kind, bits=bits),
+            cost=transformer_cost(config, seq_len),
             seq_len=seq_len,
             d_ff=d_ff,
             crossover_seq_len=crossover,
-            crossover_macs=transformer_cost(**model, seq_len=crossover, kind=kind).macs_of(
-                *ATTENTION_TERMS
-            ),
+            crossover_macs=transformer_cost(config, crossover).macs_of(*ATTENTION_TERMS),
             macs=np.array([_curve_macs(cost) for cost in sweep], dtype=float).T,
             memory=np.array([_curve_bytes(cost) for cost in sweep]).T,
         )
@@ -238,15 +242,15 @@ class AttentionExplorer(Explorer):
         d_model, n_layers, multiplier = (
             self.controls[name] for name in ("d_model", "n_layers", "ffn_multiplier")
         )
-        smallest = transformer_cost(
-            d_model.min, HEAD_COUNTS[0], SWEEP[0], n_layers.min,
-            _d_ff(multiplier.min, d_model.min), kind="encoder", bits=min(BITS),
+        smallest = TransformerConfig(
+            d_model.min, HEAD_COUNTS[0], n_layers.min, _d_ff(multiplier.min, d_model.min),
+            kind="encoder", bits=min(BITS),
         )  # fmt: skip
-        largest = transformer_cost(
-            d_model.max, HEAD_COUNTS[-1], SWEEP[-1], n_layers.max,
-            _d_ff(multiplier.max, d_model.max), kind="decoder", bits=max(BITS),
+        largest = TransformerConfig(
+            d_model.max, HEAD_COUNTS[-1], n_layers.max, _d_ff(multiplier.max, d_model.max),
+            kind="decoder", bits=max(BITS),
         )  # fmt: skip
-        return smallest, largest
+        return transformer_cost(smallest, SWEEP[0]), transformer_cost(largest, SWEEP[-1])
 
 
 def _d_ff(ffn_multiplier: float, d_model: int) -> int:
