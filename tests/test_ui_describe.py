@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 
 import widgets
@@ -27,9 +29,8 @@ def test_every_picture_has_a_text_alternative_that_follows_its_data(name: str) -
     explorer = getattr(widgets, name)()
     before = explorer.descriptions
     assert len(before) == len(explorer.figures) and all(before)
-    assert all(
-        panel.image.tooltip == text for panel, text in zip(explorer._panels, before, strict=True)
-    )
+    hidden = explorer.widget.children[4].value  # after the pictures and readouts
+    assert all(html.escape(text) in hidden for text in before)
     explorer.set(**CHANGES[name])
     assert explorer.message == ""
     after = explorer.descriptions
@@ -39,10 +40,10 @@ def test_every_picture_has_a_text_alternative_that_follows_its_data(name: str) -
 
 def test_the_numbers_are_announced_and_tabled_only_when_asked() -> None:
     explorer = widgets.AttentionExplorer()
-    announcement = explorer.widget.children[4].value
+    announcement = explorer.widget.children[5].value
     assert 'aria-live="polite"' in announcement and 'role="status"' in announcement
     assert "attention MACs ≥ FFN MACs from seq_len" in announcement  # the readouts, one sentence
-    numbers = explorer.widget.children[5]
+    numbers = explorer.widget.children[6]
     assert numbers.titles == (NUMBERS_TITLE,) and numbers.selected_index is None
     assert numbers.children[0].value == ""  # closed: nothing made, nothing sent
     numbers.selected_index = 0

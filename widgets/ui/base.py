@@ -125,15 +125,20 @@ class Explorer:
             panel.start()
         self._compute = functools.lru_cache(maxsize=self.cache_size)(self.compute)
 
+        # each picture's text alternative, read after the pictures and their readouts by a screen
+        # reader (visually hidden). Not the images' tooltip: ipywidgets 8's ImageView fails to render
+        # an Image whose tooltip is set (docs/accessibility.md)
+        self._descriptions_html = ipywidgets.HTML()
+        self._descriptions_html.add_class("effml-descriptions")
+        self._descriptions: tuple[str, ...] = ()
         self._pictures = ipywidgets.HBox([panel.image for panel in self._panels])
         self._pictures.add_class("effml-pictures")  # CSS classes let page tests find the parts
         self._readouts_html = ipywidgets.HTML()
         self._readouts_html.add_class("effml-readouts")
         self._message_html = ipywidgets.HTML()
         self._message_html.add_class("effml-message")
-        # for learners who do not see the pictures: each picture's text alternative (its
-        # tooltip, the image's accessible name), a polite announcement of the new numbers, and
-        # the numbers behind the pictures as tables, made only while that section is open
+        # for learners who do not see the pictures: a polite announcement of the new numbers,
+        # and the numbers behind the pictures as tables, made only while that section is open
         self._announcement = ipywidgets.HTML()
         self._announcement.add_class("effml-announcement")
         self._numbers_html = ipywidgets.HTML()
@@ -149,6 +154,7 @@ class Explorer:
                 self._message_html,
                 self._pictures,
                 self._readouts_html,
+                self._descriptions_html,
                 self._announcement,
                 self._numbers,
             ]
@@ -169,7 +175,7 @@ class Explorer:
     @property
     def descriptions(self) -> tuple[str, ...]:
         """Each panel's text alternative: what its axes are and what is drawn, in numbers."""
-        return tuple(panel.image.tooltip or "" for panel in self._panels)
+        return self._descriptions
 
     @property
     def png(self) -> bytes:
@@ -254,11 +260,20 @@ class Explorer:
             panel.show()
         self._readouts_html.value = self._readouts_table(readouts)
         facts = self._readouts_sentence(readouts)
-        for panel in self._panels:  # traitlets sends a text only when it changed
-            last = panel is self._panels[-1]
-            panel.image.tooltip = describe_figure(panel.figure) + (
-                f" Numbers: {facts}." if last else ""
+        self._descriptions = tuple(describe_figure(panel.figure) for panel in self._panels)
+        self._descriptions = (
+            *self._descriptions[:-1],
+            f"{self._descriptions[-1]} Numbers: {facts}.",
+        )
+        count = len(self._descriptions)
+        self._descriptions_html.value = (  # traitlets sends it only when it changed
+            f'<div style="{style.VISUALLY_HIDDEN_CSS}">'
+            + "".join(
+                f"<p>Picture {number} of {count}: {html.escape(text)}</p>"
+                for number, text in enumerate(self._descriptions, 1)
             )
+            + "</div>"
+        )
         self._announcement.value = self._announcement_html(facts)
         if changed:
             self._refresh_numbers()
