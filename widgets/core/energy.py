@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .latency import si_scale
 from .profiler import LayerRow, Profile
 from .roofline import layer_traffic
-from .units import format_bytes, format_count, three_digits
+from .units import EXPLORER_BIT_WIDTHS, bytes_for, format_bytes, format_count, three_digits
 from .validate import check_choice, check_number
 
 
@@ -59,7 +59,7 @@ ENERGY_TABLE: tuple[EnergyCost, ...] = (
 lists 20 pJ for a 32 KB and 100 pJ for a 1 MB cache, per 64 bits: bigger memories cost more per
 access). Every value is in the source; the int4 MAC of `mac_energy_pj` is not (extrapolated)."""
 
-ENERGY_BITS = (32, 16, 8, 4)  # MAC widths estimate_energy knows: fp32, fp16, int8, int4
+ENERGY_BITS = EXPLORER_BIT_WIDTHS  # MAC widths estimate_energy knows: fp32, fp16, int8, int4
 MEMORIES = ("dram", "sram", "register")  # where the bytes a layer moves come from
 # conv + batch norm + activation fuse into one kernel: a layer of FUSED_INTO kinds directly after
 # a FUSED_HEADS layer (or after another FUSED_INTO layer of the same chain) takes its input from
@@ -140,7 +140,8 @@ def mac_energy_pj(bits: int) -> float:
     check_choice("bits", bits, ENERGY_BITS)
     if bits >= 16:
         return table_pj("fp mult", bits) + table_pj("fp add", bits)
-    multiply = table_pj("int mult", 8) * (bits / 8) ** 2
+    int8 = 8  # the narrowest multiply in the table
+    multiply = table_pj("int mult", int8) * (bits / int8) ** 2
     return multiply + table_pj("int add", INT_ACCUMULATOR_BITS)
 
 
@@ -148,7 +149,7 @@ def pj_per_byte(memory: str) -> float:
     """Energy (pJ) to read one byte: the table's access energy divided by its bytes."""
     check_choice("memory", memory, MEMORIES)
     read = next(cost for cost in ENERGY_TABLE if cost.operation == f"{memory} read")
-    return read.energy_pj / (read.bits / 8)
+    return read.energy_pj / bytes_for(1, read.bits)
 
 
 def estimate_energy(
@@ -187,7 +188,7 @@ def estimate_energy(
         check_choice("bits", bits, ENERGY_BITS)
     traffic = layer_traffic(profile, bits)
     mac_bits = max(profile.bits, profile.activation_bits) if bits is None else bits
-    activation_bytes = (profile.activation_bits if bits is None else bits) / 8
+    activation_bytes = bytes_for(1, profile.activation_bits if bits is None else bits)
     mac_pj = mac_energy_pj(mac_bits)
     kept = _kept_in_registers(traffic, activation_bytes) if fused else [0.0] * len(traffic)
     layers = []

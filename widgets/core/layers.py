@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .units import flops_from_macs
 from .validate import check_choice, check_int, check_shape, check_tuple
 
 
@@ -45,7 +46,7 @@ class LayerCost:
 
     @property
     def flops(self) -> int:
-        return 2 * self.macs
+        return flops_from_macs(self.macs)
 
 
 LayerFormula = Callable[..., LayerCost]

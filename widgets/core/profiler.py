@@ -41,7 +41,14 @@ from torch.utils.flop_counter import flop_registry, sdpa_flop_count
 
 from .fold import fold_batchnorm as fold_conv_bn
 from .memory_budget import check_fits
-from .units import BIT_WIDTHS, SAFE_MEMORY_SHARE, format_bytes, format_count
+from .units import (
+    BIT_WIDTHS,
+    SAFE_MEMORY_SHARE,
+    bytes_for,
+    flops_from_macs,
+    format_bytes,
+    format_count,
+)
 from .validate import check_choice, check_int, check_shape
 
 __all__ = [
@@ -95,7 +102,7 @@ class LayerRow:
 
     @property
     def flops(self) -> int:
-        return 2 * self.macs
+        return flops_from_macs(self.macs)
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,7 @@ class Profile:
 
     @property
     def flops(self) -> int:
-        return 2 * self.macs
+        return flops_from_macs(self.macs)
 
     def scale_batch(self, factor: int) -> Profile:
         """This profile for a batch `factor` times larger, without running the model again.
@@ -258,7 +265,7 @@ def profile(
         macs=sum(row.macs for row in layers),
         bits=bits,
         activation_bits=activation_bits,
-        weight_bytes=params * bits / 8,
+        weight_bytes=bytes_for(params, bits),
         activation_bytes=sum(row.activation_bytes for row in layers),
         peak_activation_bytes=counter.peak_bytes,
         peak_layer=counter.peak_layer,
@@ -534,7 +541,7 @@ class _Counter(TorchDispatchMode):
         super().__init__()
         self.names = {id(m): name for name, m in model.named_modules(remove_duplicate=False)}
         self.model = model
-        self.bytes_per_float = activation_bits / 8
+        self.bytes_per_float = bytes_for(1, activation_bits)
         self.calls: list[_Call] = []
         self.stack: list[_Call] = []
         self.weight_storages: set[int] = set()
@@ -640,7 +647,7 @@ class _Counter(TorchDispatchMode):
                     input_elements=call.input_elements,
                     output_elements=call.output_elements,
                     activation_elements=round(call.activation_bytes / self.bytes_per_float),
-                    weight_bytes=params * bits / 8,
+                    weight_bytes=bytes_for(params, bits),
                     activation_bytes=call.activation_bytes,
                     live_activation_bytes=call.live_bytes,
                 )

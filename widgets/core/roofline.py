@@ -14,13 +14,13 @@ import torch
 
 from .latency import Timing, measure_latency, si_scale
 from .profiler import LayerRow, Profile
-from .units import BIT_WIDTHS, three_digits
+from .units import BIT_WIDTHS, MIB, bytes_for, three_digits
 from .validate import check_choice, check_int, check_number
 
 # n for the n x n fp32 matmuls: the BLAS's fastest size varies by machine (blocking, caches), so
 # the peak is the best of several sizes, each timed many times (2048: 17 GFLOP a run)
 MATMUL_SIZES = (1024, 2048, 3072)
-COPY_BYTES = 64 * 2**20  # far larger than the per-core caches, so the copy streams from DRAM
+COPY_BYTES = 64 * MIB  # far larger than the per-core caches, so the copy streams from DRAM
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,7 @@ def layer_traffic(profile: Profile, bits: int | None = None) -> list[tuple[Layer
     traffic = []
     for row in profile.layers:
         activations = 0 if row.name in containers else row.input_elements + row.output_elements
-        moved = (row.params * weight_bits + activations * activation_bits) / 8
+        moved = bytes_for(row.params, weight_bits) + bytes_for(activations, activation_bits)
         if moved or row.macs:
             traffic.append((row, moved))
     return traffic

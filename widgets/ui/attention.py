@@ -27,7 +27,7 @@ from widgets.core.transformer import (
     TransformerCost,
     transformer_cost,
 )
-from widgets.core.units import format_bytes
+from widgets.core.units import EXPLORER_BIT_WIDTHS, format_bytes
 
 from . import style
 from .base import Explorer, Share, log_limits
@@ -36,7 +36,7 @@ from .base import Explorer, Share, log_limits
 SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)) if n <= 2**17))
 # the lengths the curves are drawn at: 60 log-spaced integers over the slider's range
 SWEEP = np.unique(np.geomspace(SEQ_LENS[0], SEQ_LENS[-1], 60).round().astype(int))
-BITS = (32, 16, 8, 4)
+BITS = EXPLORER_BIT_WIDTHS
 HEAD_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 
 # curve label -> the transformer_cost breakdown terms it adds up

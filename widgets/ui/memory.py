@@ -25,7 +25,7 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path
 
 from widgets.core.profiler import LayerRow, Profile, meta_profile, profiled_batch
-from widgets.core.units import format_bytes
+from widgets.core.units import EXPLORER_BIT_WIDTHS, format_bytes
 
 from . import style
 from .base import Explorer, Share, log_limits, set_limits
@@ -33,7 +33,7 @@ from .base import Explorer, Share, log_limits, set_limits
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "efficientnet_b0", "vgg16", "alexnet", "vit_b_16")  # fmt: skip
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-BITS = (32, 16, 8, 4)
+BITS = EXPLORER_BIT_WIDTHS
 # of a layer's slot: the activation bar, and in front of it a narrower weight bar (bars side by
 # side are ~2 px wide for the 180 layers of efficientnet_b0 and blur into one colour)
 ACTIVATION_BAR_WIDTH, WEIGHT_BAR_WIDTH = 0.9, 0.45

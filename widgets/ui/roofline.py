@@ -18,13 +18,14 @@ from matplotlib.figure import Figure
 
 from widgets.core.profiler import meta_profile, profiled_batch
 from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
+from widgets.core.units import EXPLORER_BIT_WIDTHS
 
 from . import style
 from .base import Explorer, Share, log_limits
 
 MODELS = ("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet", "vgg11")
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-BITS = (32, 16, 8, 4)
+BITS = EXPLORER_BIT_WIDTHS
 IMAGE = (3, 224, 224)  # channels, height, width of one input
 PEAKS_BUDGET_S = 1.0  # for measuring the roofs, once per session
 # FLOP/byte shown: every layer of every setting fits (0.5 to 9100), so the axes never change
