@@ -136,3 +136,22 @@ def test_macs_of_adds_up_breakdown_terms():
     assert cost.macs_of(*cost.breakdown) == cost.macs
     assert cost.macs_of("ffn") == cost.breakdown["ffn"]
     assert cost.macs_of() == 0
+
+
+@pytest.mark.parametrize(
+    ("bits", "dtype"), [(32, torch.float32), (16, torch.float16), (8, torch.int8)]
+)
+def test_memory_terms_are_the_bytes_of_real_tensors(bits, dtype):
+    # an independent oracle: torch's own nbytes of the tensors a forward pass would hold
+    n_layers, batch, n_heads, d_model, seq_len = 3, 2, 4, 64, 100
+    config = widgets.TransformerConfig(d_model, n_heads, n_layers=n_layers, bits=bits)
+    cost = widgets.transformer_cost(config, seq_len, batch=batch)
+    scores = torch.empty(batch, n_heads, seq_len, seq_len, dtype=dtype, device="meta")
+    keys = [
+        torch.empty(batch, seq_len, d_model, dtype=dtype, device="meta") for _ in range(n_layers)
+    ]
+    values = [torch.empty_like(key) for key in keys]
+    assert cost.attention_matrix_bytes == scores.nbytes  # one layer's softmax(QK^T)
+    assert cost.kv_cache_bytes == sum(t.nbytes for t in keys + values)
+    weights = [torch.empty(n, dtype=dtype, device="meta") for n in cost.params_breakdown.values()]
+    assert cost.weight_bytes == sum(w.nbytes for w in weights)
