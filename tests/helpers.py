@@ -58,7 +58,7 @@ def hand_made_profile(*rows: LayerRow, bits: int = 32, activation_bits: int = 32
         activation_bytes=0.0,
         peak_activation_bytes=0.0,
         peak_layer="",
-        layers=list(rows),
+        layers=rows,
     )
 
 

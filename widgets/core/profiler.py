@@ -30,7 +30,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -117,7 +117,7 @@ class Profile:
     activation_bytes: float  # all activation tensors allocated during the forward pass
     peak_activation_bytes: float  # max of live activation memory (inputs included, weights not)
     peak_layer: str  # name of the row during which the peak was reached
-    layers: list[LayerRow] = field(default_factory=list)
+    layers: tuple[LayerRow, ...] = ()  # a tuple: profiles are cached and shared
     batchnorm_folded: bool = False  # each BatchNorm folded into the conv before it
 
     @property
@@ -154,7 +154,7 @@ class Profile:
             macs=self.macs * factor,
             activation_bytes=self.activation_bytes * factor,
             peak_activation_bytes=self.peak_activation_bytes * factor,
-            layers=layers,
+            layers=tuple(layers),
         )
 
     def __str__(self) -> str:
@@ -269,7 +269,7 @@ def profile(
         activation_bytes=sum(row.activation_bytes for row in layers),
         peak_activation_bytes=counter.peak_bytes,
         peak_layer=counter.peak_layer,
-        layers=layers,
+        layers=tuple(layers),
         batchnorm_folded=fold_batchnorm,
     )
 
