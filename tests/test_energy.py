@@ -188,3 +188,13 @@ def test_fused_resnet18_saves_dram_traffic():
     total = sum(layer.bytes_moved for layer in unfused.layers)
     assert sum(layer.bytes_moved for layer in fused.layers) == pytest.approx(total - saved)
     assert fused.memory_pj < unfused.memory_pj
+
+
+def test_every_activation_of_the_registry_fuses_into_the_conv_before_it():
+    # a new activation in widgets.core.activations needs no second list here
+    from widgets.core.activations import ACTIVATIONS
+    from widgets.core.energy import FUSED_INTO
+
+    kinds = {type(activation.torch_module()).__name__ for activation in ACTIVATIONS.values()}
+    assert kinds <= FUSED_INTO
+    assert {"ReLU", "ReLU6", "Hardswish", "GELU", "SiLU"} <= kinds  # the ones lab 04 names

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .activations import ACTIVATIONS
 from .latency import si_scale
 from .profiler import LayerRow, Profile
 from .roofline import layer_traffic
@@ -65,8 +66,11 @@ MEMORIES = ("dram", "sram", "register")  # where the bytes a layer moves come fr
 # a FUSED_HEADS layer (or after another FUSED_INTO layer of the same chain) takes its input from
 # registers, and the layer before it keeps its output there
 FUSED_HEADS = frozenset({"Conv1d", "Conv2d", "Linear"})
-FUSED_INTO = frozenset({"BatchNorm1d", "BatchNorm2d", "ReLU", "ReLU6", "LeakyReLU", "Hardswish",
-                        "SiLU", "GELU", "Hardsigmoid", "Sigmoid", "Tanh"})  # fmt: skip
+# the batch norms and every activation of the registry (a new activation fuses by itself)
+FUSED_INTO = frozenset(
+    {"BatchNorm1d", "BatchNorm2d"}
+    | {type(activation.torch_module()).__name__ for activation in ACTIVATIONS.values()}
+)
 
 _PJ = {(cost.operation, cost.bits): cost.energy_pj for cost in ENERGY_TABLE}
 
