@@ -260,11 +260,9 @@ class Explorer:
             panel.show()
         self._readouts_html.value = self._readouts_table(readouts)
         facts = self._readouts_sentence(readouts)
+        # the readouts are not repeated here: the table under the pictures and the live region
+        # already give them to a screen reader, and every byte is sent on every step
         self._descriptions = tuple(describe_figure(panel.figure) for panel in self._panels)
-        self._descriptions = (
-            *self._descriptions[:-1],
-            f"{self._descriptions[-1]} Numbers: {facts}.",
-        )
         count = len(self._descriptions)
         self._descriptions_html.value = (  # traitlets sends it only when it changed
             f'<div style="{style.VISUALLY_HIDDEN_CSS}">'
