@@ -21,6 +21,7 @@ from widgets.core.units import format_count
 
 MAX_TABLE_POINTS = 12  # points of a series listed in the table (evenly spread along it)
 MAX_COUNTED_CELLS = 4096  # heat maps up to this size get their distinct values counted
+MAX_LISTED_CELLS = 100  # heat maps up to this size are read out value by value
 
 
 def number(value: float) -> str:
@@ -164,6 +165,12 @@ def describe_axes(ax: Axes) -> str:
                 f"A heat map of {values.shape[0]} rows by {values.shape[1]} columns, values from "
                 f"{number(values.min())} to {number(values.max())}{shades}{blank}."
             )
+            if values.size <= MAX_LISTED_CELLS:  # small enough to read out, row by row
+                rows = "; ".join(
+                    " ".join("blank" if value is np.ma.masked else number(value) for value in row)
+                    for row in values
+                )
+                parts.append(f"Row by row: {rows}.")
     return " ".join(part for part in parts if part)
 
 
