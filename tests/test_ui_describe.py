@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 
 import pytest
 
 import widgets
+from widgets.ui import base
 from widgets.ui.base import NUMBERS_TITLE
 
 # explorer -> a control change that changes what its pictures show
@@ -58,3 +60,33 @@ def test_describing_a_picture_never_forces_a_full_redraw(name: str) -> None:
     explorer = getattr(widgets, name)()
     explorer.set(**CHANGES[name])
     assert not any(figure.stale for figure in explorer.figures)
+
+
+def test_a_drag_is_announced_once_the_controls_rest(monkeypatch: pytest.MonkeyPatch) -> None:
+    # in the kernel, slider steps arrive as comm messages on a running event loop
+    monkeypatch.setattr(base, "ANNOUNCE_AFTER_S", 0.05)
+    explorer = widgets.AttentionExplorer()
+    first = explorer.widget.children[5].value
+
+    async def drag() -> tuple[str, str]:
+        for d_model in (256, 512, 768, 1024):
+            explorer.controls["d_model"].value = d_model
+        during = explorer.widget.children[5].value
+        await asyncio.sleep(0.2)
+        return during, explorer.widget.children[5].value
+
+    during, rested = asyncio.run(drag())
+    assert during == first  # nothing said while the slider moves
+    assert rested != first and "attention MACs" in rested  # the numbers it stopped at
+
+
+def test_only_the_pictures_that_changed_are_described_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    explorer = widgets.MemoryExplorer()
+    described = []
+    monkeypatch.setattr(
+        base, "describe_figure", lambda figure: described.append(figure) or "described"
+    )
+    explorer.set(resolution=explorer.controls["resolution"].value)  # the same view again
+    assert described == []

@@ -36,7 +36,6 @@ from .base import Explorer, Share, log_limits
 SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)) if n <= 2**17))
 # the lengths the curves are drawn at: 60 log-spaced integers over the slider's range
 SWEEP = np.unique(np.geomspace(SEQ_LENS[0], SEQ_LENS[-1], 60).round().astype(int))
-BITS = EXPLORER_BIT_WIDTHS
 HEAD_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 
 # curve label -> the transformer_cost breakdown terms it adds up
@@ -120,7 +119,7 @@ class AttentionExplorer(Explorer):
                 description="seq_len (tokens)",
             ),
             "bits": ipywidgets.ToggleButtons(
-                options=[(f"{b} bit", b) for b in BITS], description="bits",
+                options=[(f"{b} bit", b) for b in EXPLORER_BIT_WIDTHS], description="bits",
                 style={"button_width": "64px"},
             ),
             "kind": ipywidgets.ToggleButtons(options=KINDS, description="kind"),
@@ -244,11 +243,11 @@ class AttentionExplorer(Explorer):
         )
         smallest = TransformerConfig(
             d_model.min, HEAD_COUNTS[0], n_layers.min, _d_ff(multiplier.min, d_model.min),
-            kind="encoder", bits=min(BITS),
+            kind="encoder", bits=min(EXPLORER_BIT_WIDTHS),
         )  # fmt: skip
         largest = TransformerConfig(
             d_model.max, HEAD_COUNTS[-1], n_layers.max, _d_ff(multiplier.max, d_model.max),
-            kind="decoder", bits=max(BITS),
+            kind="decoder", bits=max(EXPLORER_BIT_WIDTHS),
         )  # fmt: skip
         return transformer_cost(smallest, SWEEP[0]), transformer_cost(largest, SWEEP[-1])
 

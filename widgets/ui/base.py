@@ -40,6 +40,7 @@ other models, at start).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import math
@@ -75,6 +76,7 @@ __all__ = ["Explorer", "Share", "coarse_limits", "data_url", "format_readout", "
 
 
 NUMBERS_TITLE = "Numbers behind the pictures"
+ANNOUNCE_AFTER_S = 0.5  # the live region speaks once the controls rest this long
 
 
 class Share(float):
@@ -130,7 +132,7 @@ class Explorer:
         # an Image whose tooltip is set (docs/accessibility.md)
         self._descriptions_html = ipywidgets.HTML()
         self._descriptions_html.add_class("effml-descriptions")
-        self._descriptions: tuple[str, ...] = ()
+        self._descriptions = ("",) * len(self._panels)
         self._pictures = ipywidgets.HBox([panel.image for panel in self._panels])
         self._pictures.add_class("effml-pictures")  # CSS classes let page tests find the parts
         self._readouts_html = ipywidgets.HTML()
@@ -141,6 +143,8 @@ class Explorer:
         # and the numbers behind the pictures as tables, made only while that section is open
         self._announcement = ipywidgets.HTML()
         self._announcement.add_class("effml-announcement")
+        self._pending_announcement = ""
+        self._announce_timer: asyncio.TimerHandle | None = None
         self._numbers_html = ipywidgets.HTML()
         self._numbers = ipywidgets.Accordion(
             children=[self._numbers_html], titles=(NUMBERS_TITLE,), selected_index=None
@@ -261,8 +265,12 @@ class Explorer:
         self._readouts_html.value = self._readouts_table(readouts)
         facts = self._readouts_sentence(readouts)
         # the readouts are not repeated here: the table under the pictures and the live region
-        # already give them to a screen reader, and every byte is sent on every step
-        self._descriptions = tuple(describe_figure(panel.figure) for panel in self._panels)
+        # already give them to a screen reader, and every byte is sent on every step. A picture
+        # that did not change keeps its description
+        self._descriptions = tuple(
+            describe_figure(panel.figure) if panel in changed or not text else text
+            for panel, text in zip(self._panels, self._descriptions, strict=True)
+        )
         count = len(self._descriptions)
         self._descriptions_html.value = (  # traitlets sends it only when it changed
             f'<div style="{style.VISUALLY_HIDDEN_CSS}">'
@@ -272,7 +280,7 @@ class Explorer:
             )
             + "</div>"
         )
-        self._announcement.value = self._announcement_html(facts)
+        self._announce(facts)
         if changed:
             self._refresh_numbers()
         self._show_message("")
@@ -298,6 +306,23 @@ class Explorer:
             f"{self.readout_labels.get(name, name.replace('_', ' '))}: {format_readout(value)}"
             for name, value in readouts.items()
         )
+
+    def _announce(self, text: str) -> None:
+        """Put `text` in the live region once the controls rest for ANNOUNCE_AFTER_S: a drag
+        sends many steps a second, and a screen reader should read the numbers it stops at."""
+        self._pending_announcement = text
+        try:
+            loop = asyncio.get_running_loop()  # the kernel's, while it handles a comm message
+        except RuntimeError:  # called from a cell or a test: no loop to wait on
+            self._announcement.value = self._announcement_html(text)
+            return
+        if self._announce_timer is not None:
+            self._announce_timer.cancel()
+        self._announce_timer = loop.call_later(ANNOUNCE_AFTER_S, self._announce_pending)
+
+    def _announce_pending(self) -> None:
+        self._announce_timer = None
+        self._announcement.value = self._announcement_html(self._pending_announcement)
 
     def _announcement_html(self, text: str) -> str:
         """`text` in a polite live region (read out by screen readers when it changes, without
