@@ -5,7 +5,7 @@ import inspect
 import pytest
 import torch
 
-from widgets.core import latency, memory_budget, profiler
+from widgets.core import cpu_forward, latency, memory_budget, profiler
 from widgets.core.memory_budget import budget_bytes, check_fits
 from widgets.core.units import SAFE_MEMORY_SHARE
 
@@ -17,8 +17,8 @@ def test_budget_is_the_safe_share_of_the_available_memory():
         check_fits(1001, "x", 1000.0)
 
 
-@pytest.mark.parametrize("module", [profiler, latency])
-def test_profiler_and_latency_use_the_one_rule(module):
+@pytest.mark.parametrize("module", [cpu_forward, latency])
+def test_the_cpu_profile_and_latency_use_the_one_rule(module):
     source = inspect.getsource(module)
     assert "check_fits(" in source
     assert "SAFE_MEMORY_SHARE =" not in source and "import psutil" not in source

@@ -11,14 +11,14 @@ import weakref
 import pytest
 import torch
 import torchvision
-from helpers import torch_macs
+from helpers import hand_made_profile, layer_row, torch_macs
 from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
 
 import widgets
-from widgets.core import memory_budget, profiler
+from widgets.core import cpu_forward, memory_budget, profiler
 from widgets.core.profiler import eval_mode
 from widgets.ui.memory import MODELS as MEMORY_MODELS
 from widgets.ui.roofline import MODELS as ROOFLINE_MODELS
@@ -399,7 +399,7 @@ def test_a_meta_model_on_the_cpu_gets_initialized_weights_and_stays_on_meta():
     prof = widgets.profile(model, input_size=(2, 3, 32, 32), device="cpu")
     assert prof == widgets.profile(model, input_size=(2, 3, 32, 32))
     assert all(p.device.type == "meta" for p in model.parameters())
-    copy = profiler._initialized_on_cpu(model)
+    copy = cpu_forward.initialized_on_cpu(model)
     assert all(p.isfinite().all() for p in copy.parameters())
     assert copy.features[1].conv[0][1].running_var.eq(1).all()  # batch norm: reset_parameters
 
@@ -424,7 +424,7 @@ def test_device_cpu_refuses_before_allocating_a_size_that_does_not_fit(monkeypat
     memory = types.SimpleNamespace(available=available)
     monkeypatch.setattr(memory_budget.psutil, "virtual_memory", lambda: memory)
     allocated = []
-    monkeypatch.setattr(profiler, "_initialized_on_cpu", allocated.append)
+    monkeypatch.setattr(profiler, "initialized_on_cpu", allocated.append)
     with pytest.raises(MemoryError, match=r"inputs of shape \[\(256, 3, 224, 224\)\] needs about"):
         widgets.profile(widgets.meta_model("resnet18"), input_size=(256, 3, 224, 224), device="cpu")
     assert allocated == []  # refused before the weights were made
@@ -462,7 +462,8 @@ def without_newer_ops(self, name):
     return getattr_of_torch(self, name)
 namespace.__getattr__ = without_newer_ops
 import widgets.core.profiler as profiler
-assert profiler._EXTRA_FLOP_FORMULAS == {}
+import widgets.core.torch_internals as torch_internals
+assert torch_internals._EXTRA_FLOP_FORMULAS == {}
 namespace.__getattr__ = getattr_of_torch
 torch.ops.aten.__dict__.update(saved)
 
@@ -471,7 +472,7 @@ torch.ops.aten.__dict__.update(saved)
 def cpu_attention(query_shape, *args, **kwargs):
     return 0
 registered = dict(flop_registry)
-importlib.reload(profiler)
+importlib.reload(torch_internals)
 assert dict(flop_registry) == registered, "importing the profiler changed torch's registry"
 layer = torch.nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0)
 print(profiler.profile(layer, input_size=(2, 5, 16)).macs)
@@ -485,3 +486,18 @@ def test_importing_registers_nothing_and_survives_a_later_torch():
     assert done.returncode == 0, done.stderr
     layer = nn.TransformerEncoderLayer(16, 2, 32, batch_first=True, dropout=0.0)
     assert int(done.stdout) == widgets.profile(layer, input_size=(2, 5, 16)).macs > 0
+
+
+def test_memory_rows_and_the_early_share_by_hand():
+    rows = (
+        layer_row("conv", "Conv2d", params=10, outputs=600),  # 2400 bytes
+        layer_row("relu", "ReLU"),  # in place: no memory of its own, not a memory row
+        layer_row("pool", "MaxPool2d", outputs=300),  # 1200
+        layer_row("conv2", "Conv2d", params=20, outputs=50),  # 200
+        layer_row("fc", "Linear", params=30, outputs=50),  # 200
+        layer_row("head", "Linear", params=40),  # weights only
+    )
+    prof = hand_made_profile(*rows)
+    assert [row.name for row in prof.memory_rows()] == ["conv", "pool", "conv2", "fc", "head"]
+    assert prof.early_activation_share() == (1, 2400 / 4000)  # a quarter of 5 rows: 1
+    assert hand_made_profile(rows[1]).early_activation_share() == (0, 0.0)

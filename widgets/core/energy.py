@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from .activations import ACTIVATIONS
 from .latency import si_scale
-from .profiler import LayerRow, Profile
+from .profile_result import LayerRow, Profile
 from .roofline import layer_traffic
 from .units import EXPLORER_BIT_WIDTHS, bytes_for, format_bytes, format_count, three_digits
-from .validate import check_choice, check_number
+from .validate import check_bool, check_choice, check_number
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,7 @@ def estimate_energy(
     """
     check_choice("memory", memory, MEMORIES)
     sram_bytes = check_number("sram_bytes", sram_bytes, inclusive=True)
-    if not isinstance(fused, bool):
-        raise TypeError(f"fused must be True or False, got {fused!r}")
+    check_bool("fused", fused)
     if bits is not None:  # list the widths with an energy, not every width of BIT_WIDTHS
         check_choice("bits", bits, ENERGY_BITS)
     traffic = layer_traffic(profile, bits)

@@ -42,6 +42,13 @@ def check_number(name: str, value: Any, minimum: float = 0.0, inclusive: bool = 
     return float(value)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Return `value` if it is True or False (not 0, 1 or None); else raise TypeError."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     """Return `value` if it is one of `allowed`; else raise UnknownNameError listing them."""
     allowed = list(allowed)
