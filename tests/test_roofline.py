@@ -9,7 +9,7 @@ from torch import nn
 
 import widgets
 from widgets.core.latency import Timing
-from widgets.core.roofline import MATMUL_SIZES, MachinePeaks, layer_traffic
+from widgets.core.roofline import MATMUL_SIZES, MachinePeaks, bound_shares, layer_traffic
 
 PEAKS = MachinePeaks(gflops=100.0, bandwidth_gbs=10.0)  # ridge point: 10 FLOP/byte
 N = 1024
@@ -125,3 +125,26 @@ def test_bad_input():
         widgets.achieved_performance(1e9, 0.0, PEAKS)
     with pytest.raises(ValueError, match="flops must be >= 0"):
         widgets.achieved_performance(-1.0, 1.0, PEAKS)
+
+
+def test_bound_shares_of_alexnet_are_its_classifier():
+    # at batch 4 and 8 bits, under roofs with a ridge at 10 FLOP/byte, AlexNet's three fully
+    # connected layers (1 weight read per 4 MACs) wait on memory, its convs do not
+    prof = widgets.profile(widgets.meta_model("alexnet"), input_size=(4, 3, 224, 224))
+    points = widgets.roofline(prof, PEAKS, bits=8)
+    shares = bound_shares(points)
+    classifier = [(9216, 4096), (4096, 4096), (4096, 1000)]
+    classifier_macs = sum(
+        widgets.layer_cost(
+            "linear", input_shape=(4, n_in), in_features=n_in, out_features=n_out
+        ).macs
+        for n_in, n_out in classifier
+    )
+    memory_bound = [p for p in points if p.bound == "memory"]
+    assert {p.kind for p in memory_bound if p.flops} == {"Linear"}
+    assert shares.layers == len(points)
+    assert shares.layers_without_flops == sum(p.kind not in ("Conv2d", "Linear") for p in points)
+    assert shares.memory_bound_layers == pytest.approx(len(memory_bound) / len(points))
+    assert shares.memory_bound_flops == pytest.approx(classifier_macs / prof.macs)
+    with pytest.raises(ValueError, match="points"):
+        bound_shares([])

@@ -28,7 +28,7 @@ def core_rows(model, resolution=224, batch=1, bits=32, activation_bits=32):
         bits=bits,
         activation_bits=activation_bits,
     )
-    return prof, [row for row in prof.layers if row.params or row.activation_bytes]
+    return prof, prof.memory_rows()
 
 
 def bar_heights(bars) -> torch.Tensor:
@@ -40,8 +40,6 @@ def bar_heights(bars) -> torch.Tensor:
 def test_readouts_are_the_profile():
     ex = MemoryExplorer(model="resnet18", resolution=64, batch=4, weight_bits=8, activation_bits=16)
     prof, rows = core_rows("resnet18", 64, 4, bits=8, activation_bits=16)
-    quarter = len(rows) // 4
-    early = sum(row.activation_bytes for row in rows[:quarter])
     peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
     assert ex.message == ""
     assert ex.readouts == {
@@ -51,7 +49,7 @@ def test_readouts_are_the_profile():
         "peak_activation": format_bytes(prof.peak_activation_bytes),
         "peak_layer": f"{prof.peak_layer} ({rows[peak_row].kind}), "
         f"layer {peak_row + 1} of {len(rows)}",
-        "early_share": pytest.approx(early / sum(row.activation_bytes for row in rows)),
+        "early_share": prof.early_activation_share()[1],  # by hand in tests/test_profiler.py
         "activations_allocated": format_bytes(prof.activation_bytes),
     }
     assert ex.readouts["params"] == 11_689_512
@@ -77,7 +75,7 @@ def test_bars_curve_and_peak_are_the_profile_rows():
     peak_row = next(i for i, row in enumerate(rows) if row.name == prof.peak_layer)
     assert list(ex.peak_marker.get_xdata()) == [position[peak_row]]
     assert list(ex.peak_marker.get_ydata()) == [prof.peak_activation_bytes]
-    assert ex.early_span.get_width() == len(rows) // 4
+    assert ex.early_span.get_width() == prof.early_activation_share()[0]
     assert ex.ax.get_xlim() == (0.5, len(rows) + 0.5)
     assert ex.ax.get_xlabel() == "layer (in forward order)"
 

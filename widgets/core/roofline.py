@@ -8,12 +8,13 @@ arithmetic (compute-bound). Williams, Waterman and Patterson, "Roofline", CACM 2
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from .latency import Timing, measure_latency, si_scale
-from .profiler import LayerRow, Profile
+from .profile_result import LayerRow, Profile
 from .units import BIT_WIDTHS, MIB, bytes_for, three_digits
 from .validate import check_choice, check_int, check_number
 
@@ -162,6 +163,30 @@ def roofline(profile: Profile, peaks: MachinePeaks, bits: int | None = None) -> 
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class BoundShares:
+    """How a network's layers split between the two roofs."""
+
+    layers: int
+    layers_without_flops: int  # ReLU, pooling, normalization: intensity 0, memory-bound
+    memory_bound_layers: float  # share of the layers under the memory roof
+    memory_bound_flops: float  # share of the FLOPs done in those layers
+
+
+def bound_shares(points: Sequence[RooflinePoint]) -> BoundShares:
+    """The share of layers and of FLOPs that wait on memory, for `roofline()`'s points."""
+    if not points:
+        raise ValueError("points must hold at least one RooflinePoint, got none")
+    memory_bound = [p for p in points if p.bound == "memory"]
+    total_flops = sum(p.flops for p in points)
+    return BoundShares(
+        layers=len(points),
+        layers_without_flops=sum(1 for p in points if p.flops == 0),
+        memory_bound_layers=len(memory_bound) / len(points),
+        memory_bound_flops=sum(p.flops for p in memory_bound) / total_flops if total_flops else 0.0,
+    )
 
 
 def achieved_performance(

@@ -33,7 +33,6 @@ from .base import Explorer, Share, log_limits, set_limits
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "efficientnet_b0", "vgg16", "alexnet", "vit_b_16")  # fmt: skip
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-BITS = EXPLORER_BIT_WIDTHS
 # of a layer's slot: the activation bar, and in front of it a narrower weight bar (bars side by
 # side are ~2 px wide for the 180 layers of efficientnet_b0 and blur into one colour)
 ACTIVATION_BAR_WIDTH, WEIGHT_BAR_WIDTH = 0.9, 0.45
@@ -49,7 +48,7 @@ class MemoryView:
     """What the explorer shows for one setting."""
 
     profile: Profile
-    rows: list[LayerRow]  # the rows with weights or activations, in forward order
+    rows: tuple[LayerRow, ...]  # the rows with weights or activations, in forward order
     position: np.ndarray  # per row: its number in forward order, 1 to len(rows)
     weight_bytes: np.ndarray  # per row
     activation_bytes: np.ndarray  # per row: memory of the tensors it allocated
@@ -142,11 +141,11 @@ class MemoryExplorer(Explorer):
             raise ValueError(
                 f"resolution {resolution} does not work for {model}: {error}"
             ) from None
-        rows = [row for row in prof.layers if row.params or row.activation_bytes]
+        rows = prof.memory_rows()
         activation_bytes = np.array([row.activation_bytes for row in rows])
         weight_bytes = np.array([row.weight_bytes for row in rows])
         live_bytes = np.array([row.live_activation_bytes for row in rows])
-        early_rows = len(rows) // 4
+        early_rows, early_share = prof.early_activation_share()
         return MemoryView(
             profile=prof,
             rows=rows,
@@ -157,7 +156,7 @@ class MemoryExplorer(Explorer):
             # a module called twice has two rows: its first call is marked
             peak_row=next((i for i, row in enumerate(rows) if row.name == prof.peak_layer), 0),
             early_rows=early_rows,
-            early_share=float(activation_bytes[:early_rows].sum() / activation_bytes.sum()),
+            early_share=early_share,
             memory_limits=log_limits(
                 [*weight_bytes, *activation_bytes, *live_bytes, prof.peak_activation_bytes],
                 base=1024,
@@ -214,7 +213,7 @@ class MemoryExplorer(Explorer):
 def _bits_buttons(description: str) -> ipywidgets.ToggleButtons:
     """Buttons choosing a bit width."""
     return ipywidgets.ToggleButtons(
-        options=[(f"{b} bit", b) for b in BITS],
+        options=[(f"{b} bit", b) for b in EXPLORER_BIT_WIDTHS],
         description=description,
         style={"button_width": "64px"},
     )

@@ -17,7 +17,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from widgets.core.profiler import meta_profile, profiled_batch
-from widgets.core.roofline import MachinePeaks, RooflinePoint, machine_peaks, roofline
+from widgets.core.roofline import (
+    MachinePeaks,
+    RooflinePoint,
+    bound_shares,
+    machine_peaks,
+    roofline,
+)
 from widgets.core.units import EXPLORER_BIT_WIDTHS
 
 from . import style
@@ -25,7 +31,6 @@ from .base import Explorer, Share, log_limits
 
 MODELS = ("resnet18", "mobilenet_v2", "squeezenet1_1", "alexnet", "vgg11")
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256)
-BITS = EXPLORER_BIT_WIDTHS
 IMAGE = (3, 224, 224)  # channels, height, width of one input
 PEAKS_BUDGET_S = 1.0  # for measuring the roofs, once per session
 # FLOP/byte shown: every layer of every setting fits (0.5 to 9100), so the axes never change
@@ -71,7 +76,8 @@ class RooflineExplorer(Explorer):
             "model": ipywidgets.Dropdown(options=MODELS, value="resnet18", description="model"),
             "batch": ipywidgets.SelectionSlider(options=BATCHES, value=1, description="batch"),
             "bits": ipywidgets.ToggleButtons(
-                options=[(f"{bits} bit", bits) for bits in BITS], description="bit width"
+                options=[(f"{bits} bit", bits) for bits in EXPLORER_BIT_WIDTHS],
+                description="bit width",
             ),
         }
 
@@ -127,18 +133,16 @@ class RooflineExplorer(Explorer):
                 meta_profile(model, (batch, *IMAGE))
 
     def summarize(self, view: RooflineView) -> dict[str, Any]:
-        memory_bound = [p for p in view.points if p.bound == "memory"]
+        shares = bound_shares(view.points)
         return {
             "peak_gflops": self.peaks.gflops,
             "bandwidth_gbs": self.peaks.bandwidth_gbs,
             "ridge_point": self.peaks.ridge_point,
             "roofs": "measured here" if self.peaks.matmul is not None else "given",
-            "layers": len(view.points),
-            "layers_without_flops": sum(1 for p in view.points if p.flops == 0),
-            "memory_bound_layers": Share(len(memory_bound) / len(view.points)),
-            "memory_bound_macs": Share(
-                sum(p.flops for p in memory_bound) / sum(p.flops for p in view.points)
-            ),
+            "layers": shares.layers,
+            "layers_without_flops": shares.layers_without_flops,
+            "memory_bound_layers": Share(shares.memory_bound_layers),
+            "memory_bound_macs": Share(shares.memory_bound_flops),  # MACs and FLOPs: same share
         }
 
     def draw(self, view: RooflineView) -> None:
