@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
+from collections.abc import Callable
 
 import pytest
 
@@ -44,14 +44,16 @@ def test_the_numbers_are_announced_and_tabled_only_when_asked() -> None:
     announcement = explorer.widget.children[5].value
     assert 'aria-live="polite"' in announcement and 'role="status"' in announcement
     assert "attention MACs ≥ FFN MACs from seq_len" in announcement  # the readouts, one sentence
-    numbers = explorer.widget.children[6]
-    assert numbers.titles == (NUMBERS_TITLE,) and numbers.selected_index is None
-    assert numbers.children[0].value == ""  # closed: nothing made, nothing sent
-    numbers.selected_index = 0
-    table = numbers.children[0].value
+    button, numbers = explorer.widget.children[6].children
+    assert button.description == NUMBERS_TITLE and button.value is False
+    assert numbers.value == ""  # closed: nothing made, nothing sent
+    button.value = True
+    table = numbers.value
     assert "<caption>Panel 1: FFN</caption>" in table and "sequence length (tokens)" in table
     explorer.set(d_model=1024)
-    assert numbers.children[0].value != table  # open: kept up to date
+    assert numbers.value != table  # open: kept up to date
+    button.value = False
+    assert numbers.value == ""
 
 
 @pytest.mark.parametrize("name", sorted(CHANGES))
@@ -62,21 +64,41 @@ def test_describing_a_picture_never_forces_a_full_redraw(name: str) -> None:
     assert not any(figure.stale for figure in explorer.figures)
 
 
+class _Timer:
+    def __init__(self, delay_s: float, callback: Callable[[], None]) -> None:
+        self.delay_s, self.callback, self.cancelled = delay_s, callback, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _KernelLoop:
+    """A stand-in for the kernel's event loop: keeps the timers, runs them when told."""
+
+    def __init__(self) -> None:
+        self.timers: list[_Timer] = []
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> _Timer:
+        self.timers.append(_Timer(delay_s, callback))
+        return self.timers[-1]
+
+    def waiting(self) -> list[_Timer]:
+        return [timer for timer in self.timers if not timer.cancelled]
+
+
 def test_a_drag_is_announced_once_the_controls_rest(monkeypatch: pytest.MonkeyPatch) -> None:
-    # in the kernel, slider steps arrive as comm messages on a running event loop
-    monkeypatch.setattr(base, "ANNOUNCE_AFTER_S", 0.05)
+    # in the kernel, slider steps arrive as comm messages while its event loop runs
     explorer = widgets.AttentionExplorer()
     first = explorer.widget.children[5].value
-
-    async def drag() -> tuple[str, str]:
-        for d_model in (256, 512, 768, 1024):
-            explorer.controls["d_model"].value = d_model
-        during = explorer.widget.children[5].value
-        await asyncio.sleep(0.2)
-        return during, explorer.widget.children[5].value
-
-    during, rested = asyncio.run(drag())
-    assert during == first  # nothing said while the slider moves
+    loop = _KernelLoop()
+    monkeypatch.setattr(base, "_kernel_event_loop", lambda: loop)
+    for d_model in (256, 512, 768, 1024):
+        explorer.controls["d_model"].value = d_model
+    assert explorer.widget.children[5].value == first  # nothing said while the slider moves
+    (timer,) = loop.waiting()  # one announcement, for the last step...
+    assert timer.delay_s == base.ANNOUNCE_AFTER_S
+    timer.callback()  # ...made once the slider rests
+    rested = explorer.widget.children[5].value
     assert rested != first and "attention MACs" in rested  # the numbers it stopped at
 
 

@@ -27,7 +27,7 @@ def test_heat_map_and_lines_are_the_encoding(explorer):
     for line, column in zip(explorer.lines, [8, 16, 32], strict=True):
         assert line.get_visible()
         assert_close(torch.from_numpy(np.asarray(line.get_ydata())), encoding[:, column])
-    assert explorer.legend_texts[2].get_text() == "column 32"
+    assert explorer.legend_texts[2].get_text() == "··· column 32"  # the line's style, then its name
     assert explorer.readouts["shape"] == (100, 64)
     assert explorer.readouts["fastest_wavelength"] == pytest.approx(2 * math.pi)
     assert explorer.readouts["slowest_wavelength"] == pytest.approx(

@@ -1,12 +1,19 @@
-"""The explorers' colours under colour-vision deficiencies, and the contrast of their text."""
+"""The explorers' colours under colour-vision deficiencies, series told apart without colour, and
+the contrast of their text."""
 
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
+import widgets
+from widgets.core.activations import ACTIVATIONS
 from widgets.ui import style
 
 # Machado, Oliveira and Fernandes (2009), severity 1: linear RGB -> linear RGB as seen
@@ -66,3 +73,46 @@ def test_text_contrast_is_at_least_aa() -> None:
     assert "color:#664d03" in style.WARNING_CSS and "background:#fff3cd" in style.WARNING_CSS
     assert contrast(style.BLACK, white) == pytest.approx(21)  # axis labels and ticks
     assert contrast(style.TEXT_GREY, white) >= 4.5  # grey text in the pictures
+
+
+def _look(handle: Any) -> tuple:
+    """What tells a legend entry apart, colour aside: line style, marker, fill, hatch."""
+    if isinstance(handle, Line2D):
+        return ("line", handle.get_linestyle(), handle.get_marker(), handle.get_fillstyle())
+    if isinstance(handle, PathCollection):
+        return ("points", tuple(map(tuple, handle.get_paths()[0].vertices.round(3))))
+    if isinstance(handle, Patch):
+        return ("patch", handle.get_hatch())
+    return (type(handle).__name__,)
+
+
+def _legend_entries(explorer: Any) -> list[tuple[str, list]]:
+    return [
+        (
+            f"{type(explorer).__name__} {legend.get_texts()[0].get_text()!r}...",
+            legend.legend_handles,
+        )
+        for figure in explorer.figures
+        for ax in figure.axes
+        if (legend := ax.get_legend()) is not None
+    ]
+
+
+EXPLORERS = sorted(name for name in widgets.__all__ if name.endswith("Explorer"))
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_every_legend_entry_is_told_apart_without_colour(name: str) -> None:
+    explorer = getattr(widgets, name)()
+    if name == "ActivationExplorer":  # every activation at once, with its derivative
+        explorer.set(activations=tuple(ACTIVATIONS), show_derivative=True)
+    for where, handles in _legend_entries(explorer):
+        looks = [_look(handle) for handle in handles]
+        assert len(set(looks)) == len(looks), f"{where}: {looks}"
+
+
+def test_the_positional_encoding_lines_are_named_with_their_style() -> None:
+    explorer = widgets.PositionalEncodingExplorer()
+    for line, text in zip(explorer.lines, explorer.legend_texts, strict=True):
+        if line.get_visible():
+            assert text.get_text().startswith(style.SERIES_LINESTYLES[line.get_linestyle()])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from accessibility_audit import axe_violations
 from lab_page import (
     CONTROL_LABEL,
     OTHER_WAY,
@@ -78,6 +80,21 @@ def assert_explorers_render(page: Page) -> None:
             expect(control_element).to_be_visible()
         assert read(explorer, "readout"), f"explorer {index} shows no readout"
         assert not read(explorer, "message"), f"explorer {index}: {read(explorer, 'message')}"
+        assert_named(explorer)
+
+
+def assert_named(explorer: Locator) -> None:
+    """For a screen reader: each slider handle is named by its label, each picture has its text
+    alternative, and the paragraphs that held them are not read twice
+    (widgets/ui/accessible_names.py). Only for the package's explorers, not the fixture's."""
+    if not explorer.evaluate("root => root.classList.contains('effml-explorer')"):
+        return
+    for slider in sliders(explorer):
+        label = slider.locator(CONTROL_LABEL).first.inner_text().strip()
+        expect(slider.locator('[role="slider"]').first).to_have_attribute("aria-label", label)
+    for image in explorer.locator("img.widget-image").all():
+        expect(image).to_have_attribute("alt", re.compile(r"\S{3}"))
+    expect(explorer.locator(".effml-descriptions")).to_have_attribute("aria-hidden", "true")
 
 
 def act_and_expect(explorer: Locator, target: Locator, check: Check) -> None:
@@ -105,6 +122,20 @@ def step(explorer: Locator, slider: Locator, key: str) -> str:
         raise with_errors(explorer, f"{key} on slider {label!r}: {failure}") from None
 
 
+def assert_announces(page: Page) -> None:
+    """After a slider step, the live region of a package explorer says the new numbers (once the
+    slider rests: widgets/ui/base.py ANNOUNCE_AFTER_S)."""
+    for explorer in explorers(page):
+        if not explorer.evaluate("root => root.classList.contains('effml-explorer')"):
+            continue
+        for slider in sliders(explorer)[:1]:
+            key = slider_key(slider)
+            before = read(explorer, "announcement")
+            if step(explorer, slider, key) == "image":
+                wait_for_change(explorer, "announcement", before)
+            step(explorer, slider, OTHER_WAY[key])
+
+
 def assert_sliders_redraw(page: Page) -> None:
     """One step of every slider draws a new picture, or, at an invalid setting, shows a message
     that a step back clears."""
@@ -124,11 +155,20 @@ def run_check(page: Page, check: Check) -> None:
     act_and_expect(explorer, target, check)
 
 
+def assert_accessible(page: Page) -> None:
+    """axe-core finds no WCAG 2.1 A or AA violation in the package's explorers."""
+    violations = axe_violations(page)
+    assert not violations, "axe-core, WCAG 2.1 AA:\n" + "\n".join(violations)
+
+
 def check_explorers(page: Page, checks: list[Check]) -> None:
-    """All the browser checks for a notebook that ran: its explorers render, every slider
-    redraws, and `checks` (its rows of the check table) pass, with no error."""
+    """All the browser checks for a notebook that ran: its explorers render and pass axe-core's
+    WCAG 2.1 AA rules, every slider redraws, and `checks` (its rows of the check table) pass,
+    with no error."""
     assert_explorers_render(page)
+    assert_accessible(page)
     assert_sliders_redraw(page)
+    assert_announces(page)
     for check in checks:
         run_check(page, check)
     assert_no_errors(page)

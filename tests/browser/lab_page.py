@@ -62,6 +62,8 @@ PART_JS = {
     "readout": f"""root => [...root.querySelectorAll('.widget-html:not({MESSAGE_BOX})')]
                           .map(html => html.innerText).join('\\n')""",
     "message": f"root => root.querySelector('{MESSAGE_BOX}')?.innerText.trim() ?? ''",
+    # what the live region says (the package's explorers): once the controls come to rest
+    "announcement": "root => root.querySelector('[aria-live]')?.textContent.trim() ?? ''",
 }
 OTHER_WAY = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 from explorer_checks import (
     Check,
+    assert_accessible,
     assert_explorers_render,
     assert_no_errors,
     check_app,
@@ -54,6 +55,7 @@ def test_a_lab_runs_and_its_explorer_responds_in_notebook_7(
 ) -> None:
     run_notebook(notebook_page, notebook_server.lab_url(NOTEBOOK_LAB))
     assert_explorers_render(notebook_page)
+    assert_accessible(notebook_page)
     for check in NOTEBOOK_CHECKS:
         run_check(notebook_page, check)
     assert_no_errors(notebook_page)

@@ -110,11 +110,15 @@ class ActivationExplorer(Explorer):
         ax.axvline(0, color=style.GREY, linewidth=0.8)
         ax.locator_params(nbins=5)
         # one solid and one dashed line per activation, shown when selected
+        # (and a marker each: activations are told apart without their colours too)
+        every = {"markevery": style.MARKER_EVERY, "markersize": 5}
         self.output_lines = {
-            name: ax.plot([], [], animated=True, visible=False)[0] for name in ACTIVATIONS
+            name: ax.plot([], [], animated=True, visible=False, **every)[0] for name in ACTIVATIONS
         }
         self.derivative_lines = {
-            name: ax.plot([], [], "--", linewidth=1.2, animated=True, visible=False)[0]
+            name: ax.plot(
+                [], [], "--", linewidth=1.2, fillstyle="none", animated=True, visible=False, **every
+            )[0]
             for name in ACTIVATIONS
         }
         # the key to the line styles, after the activations' colours in the legend
@@ -195,11 +199,12 @@ class ActivationExplorer(Explorer):
             self.derivative_lines[name].set_visible(name in view.derivatives)
         for order, name in enumerate(view.outputs):  # the first shown is always blue
             colour = style.SERIES_COLOURS[order % len(style.SERIES_COLOURS)]
+            marker = style.SERIES_MARKERS[order % len(style.SERIES_MARKERS)]
             self.output_lines[name].set_data(view.x, view.outputs[name])
-            self.output_lines[name].set_color(colour)
+            self.output_lines[name].set(color=colour, marker=marker)
             if name in view.derivatives:
                 self.derivative_lines[name].set_data(view.x, view.derivatives[name])
-                self.derivative_lines[name].set_color(colour)
+                self.derivative_lines[name].set(color=colour, marker=marker)
         labels = [ACTIVATIONS[name].display_name for name in view.outputs]
         keys = list(self.style_keys) if view.derivatives else []
         if self.legend is None or [t.get_text() for t in self.legend.texts] != labels + keys:

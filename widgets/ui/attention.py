@@ -155,16 +155,17 @@ class AttentionExplorer(Explorer):
         _set_log_ticks(self.memory_ax, BINARY_TICKS, [v for c in extremes for v in _curve_bytes(c)])
 
         colours = [style.BLUE, style.GREEN, style.SKY, style.VERMILLION]
-        line_styles = ["-", "-", "--", "-"]
+        line_styles = [":", "-.", "--", "-"]  # told apart without their colours too
         widths = [1.8, 1.8, 1.4, 2.6]
         self.macs_lines = [
             self.macs_ax.plot([], [], ls, color=c, linewidth=w, animated=True)[0]
             for c, ls, w in zip(colours, line_styles, widths, strict=True)
         ]
         self.memory_lines = [
-            self.memory_ax.plot([], [], color=colour, animated=True)[0]
-            for colour in (style.VERMILLION, style.PURPLE, style.BLUE)
-        ]
+            self.memory_ax.plot([], [], line_style, color=colour, animated=True)[0]
+            for colour, line_style in ((style.VERMILLION, "-"), (style.PURPLE, "--"),
+                                       (style.BLUE, "-."))
+        ]  # fmt: skip
         # the current seq_len: a dot on every curve, on a line up from the x axis
         current = {"color": style.CURRENT_COLOUR, "animated": True}
         axes = (self.macs_ax, self.memory_ax)

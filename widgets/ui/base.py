@@ -45,6 +45,7 @@ import functools
 import html
 import math
 import numbers
+import sys
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -57,6 +58,7 @@ from widgets.core.units import format_count
 from widgets.core.validate import check_choice, check_number
 
 from . import style
+from .accessible_names import EXPLORER_CLASS, AccessibleNames
 from .describe import data_table, describe_figure
 from .render import (
     Panel,
@@ -145,12 +147,15 @@ class Explorer:
         self._announcement.add_class("effml-announcement")
         self._pending_announcement = ""
         self._announce_timer: asyncio.TimerHandle | None = None
-        self._numbers_html = ipywidgets.HTML()
-        self._numbers = ipywidgets.Accordion(
-            children=[self._numbers_html], titles=(NUMBERS_TITLE,), selected_index=None
+        # (a toggle button, not an Accordion: ipywidgets' accordion header text is below the
+        # WCAG AA contrast in JupyterLab's light theme)
+        self._numbers_button = ipywidgets.ToggleButton(
+            description=NUMBERS_TITLE, icon="table", layout=ipywidgets.Layout(width="auto")
         )
+        self._numbers_html = ipywidgets.HTML()
+        self._numbers = ipywidgets.VBox([self._numbers_button, self._numbers_html])
         self._numbers.add_class("effml-numbers")
-        self._numbers.observe(self._refresh_numbers, names="selected_index")
+        self._numbers_button.observe(self._refresh_numbers, names="value")
         shown = {name: control for name, control in self.controls.items() if name not in hide}
         self.widget = ipywidgets.VBox(
             [
@@ -161,8 +166,10 @@ class Explorer:
                 self._descriptions_html,
                 self._announcement,
                 self._numbers,
+                AccessibleNames(),  # names the slider handles and pictures in the browser
             ]
         )
+        self.widget.add_class(EXPLORER_CLASS)
 
         self._holding = False  # True while set() changes several controls
         for control in self.controls.values():
@@ -298,8 +305,8 @@ class Explorer:
         )
 
     def _refresh_numbers(self, _change: dict | None = None) -> None:
-        if self._numbers.selected_index is not None:  # closed: nothing to make or send
-            self._numbers_html.value = data_table(self.figures)
+        # closed: nothing to make or send
+        self._numbers_html.value = data_table(self.figures) if self._numbers_button.value else ""
 
     def _readouts_sentence(self, readouts: dict[str, Any]) -> str:
         return "; ".join(
@@ -311,9 +318,8 @@ class Explorer:
         """Put `text` in the live region once the controls rest for ANNOUNCE_AFTER_S: a drag
         sends many steps a second, and a screen reader should read the numbers it stops at."""
         self._pending_announcement = text
-        try:
-            loop = asyncio.get_running_loop()  # the kernel's, while it handles a comm message
-        except RuntimeError:  # called from a cell or a test: no loop to wait on
+        loop = _kernel_event_loop()
+        if loop is None:  # a script or a test: nothing to wait on
             self._announcement.value = self._announcement_html(text)
             return
         if self._announce_timer is not None:
@@ -346,6 +352,19 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _kernel_event_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop of the IPython kernel running this, while it runs (it handles the widgets'
+    messages); None in a script or a test, even one where another library runs a loop."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None or not hasattr(shell, "kernel"):  # not a kernel's shell
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def format_readout(value: Any) -> str:

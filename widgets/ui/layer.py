@@ -111,12 +111,15 @@ class LayerExplorer(Explorer):
         self.bars_ax.grid(axis="x", visible=False)
         self.bars_ax.set_xticks(range(len(COLUMNS)), COLUMNS)
         self.bars = {}  # (quantity, column) -> bar; the readouts hold the numbers
-        for quantity, colour, offset in (("params", style.PARAMS_COLOUR, -0.2),
-                                         ("macs", style.MACS_COLOUR, 0.2)):  # fmt: skip
+        for quantity, colour, offset, hatch in (
+            ("params", style.PARAMS_COLOUR, -0.2, None),
+            ("macs", style.MACS_COLOUR, 0.2, style.SECOND_BARS_HATCH),
+        ):
             for column in range(len(COLUMNS)):
                 self.bars[quantity, column] = self.bars_ax.bar(
-                    column + offset, 1, width=0.4, color=colour, animated=True
-                )[0]
+                    column + offset, 1, width=0.4, color=colour, hatch=hatch, edgecolor="white",
+                    linewidth=0, animated=True,
+                )[0]  # fmt: skip
         self.bars_ax.legend(
             [self.bars["params", 0], self.bars["macs", 0]], ["params", "MACs"], loc="upper left"
         )
@@ -130,9 +133,13 @@ class LayerExplorer(Explorer):
         for ax in (self.bars_ax, self.sweep_ax):
             ax.minorticks_off()  # ~200 minor ticks on log axes would double the drawing time
         self.sweep_lines = {
-            quantity: self.sweep_ax.plot([], [], ".-", color=colour, label=label, animated=True)[0]
-            for quantity, colour, label in (("params", style.PARAMS_COLOUR, "params"),
-                                            ("macs", style.MACS_COLOUR, "MACs"))
+            quantity: self.sweep_ax.plot(
+                [], [], line_style, color=colour, label=label, markersize=4, animated=True
+            )[0]
+            for quantity, line_style, colour, label in (
+                ("params", "o-", style.PARAMS_COLOUR, "params"),
+                ("macs", "s--", style.MACS_COLOUR, "MACs"),
+            )
         }  # fmt: skip
         (self.current_marker,) = self.sweep_ax.plot(
             [], [], "o", markersize=8, markerfacecolor="none", color=style.CURRENT_COLOUR,

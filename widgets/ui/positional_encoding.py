@@ -23,6 +23,7 @@ from . import style
 from .base import Explorer, set_limits
 
 LINE_COLOURS = (style.BLUE, style.VERMILLION, style.GREEN)
+LINE_STYLES = ("-", "--", ":")  # the lines differ without their colours too
 
 
 def shown_columns(d_model: int) -> list[int]:
@@ -73,7 +74,8 @@ class PositionalEncodingExplorer(Explorer):
         map_figure.colorbar(self.image, ax=self.map_ax, fraction=0.05)
         self.lines_ax.set(xlabel="position (token)", ylabel="PE value", ylim=(-1.1, 1.1))
         self.lines = [
-            self.lines_ax.plot([], [], color=colour, animated=True)[0] for colour in LINE_COLOURS
+            self.lines_ax.plot([], [], line_style, color=colour, animated=True)[0]
+            for colour, line_style in zip(LINE_COLOURS, LINE_STYLES, strict=True)
         ]
         self.legend_texts = [
             self.lines_ax.text(0.02 + 0.33 * i, 1.02, "", transform=self.lines_ax.transAxes,
@@ -113,7 +115,8 @@ class PositionalEncodingExplorer(Explorer):
             text.set_visible(shown)
             if shown:
                 line.set_data(np.arange(positions), values[:, columns[index]])
-                text.set_text(f"column {columns[index]}")
+                glyph = style.SERIES_LINESTYLES[LINE_STYLES[index]]
+                text.set_text(f"{glyph} column {columns[index]}")
 
 
 def _power_of_2_at_least(n: int) -> int:

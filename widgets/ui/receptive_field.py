@@ -99,7 +99,7 @@ class ReceptiveFieldExplorer(Explorer):
         self.growth_ax.set_xticks(range(1, MAX_LAYERS + 1))
         self.growth_ax.minorticks_off()
         (self.stride_1_line,) = self.growth_ax.plot(
-            [], [], ".-", color=style.GREY, label="stride 1", animated=True
+            [], [], ".:", color=style.GREY, label="stride 1", animated=True
         )
         (self.stride_line,) = self.growth_ax.plot(
             [], [], ".-", color=style.PARAMS_COLOUR, label="stride s (this setting)", animated=True

@@ -114,7 +114,7 @@ class RooflineExplorer(Explorer):
             animated=True,
         )  # fmt: skip
         self.compute_points = ax.scatter(
-            [], [], color=style.MACS_COLOUR, alpha=0.7, label="compute-bound layer",
+            [], [], color=style.MACS_COLOUR, alpha=0.7, label="compute-bound layer", marker="^",
             animated=True,
         )  # fmt: skip
         ax.legend(loc="upper left", title="marker area ∝ the layer's FLOPs")

@@ -31,6 +31,13 @@ CURRENT_COLOUR = BLACK  # marks the current setting on a sweep
 # lines of equal standing (activations, models...), in order: the Okabe-Ito colours, every pair
 # still told apart under protanopia, deuteranopia and tritanopia (tests/test_ui_style.py)
 SERIES_COLOURS = (BLUE, VERMILLION, GREEN, PURPLE, ORANGE, SKY, BLACK, YELLOW)
+# ...and told apart without colour too: by marker (14, one per activation of the registry; with
+# the 8 colours the first 56 series differ in both), by line style (each with the glyph a text
+# legend draws for it), or, for bars, by hatching (white lines on the colour)
+SERIES_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "p", "h", "<", ">", "d", "H")
+SERIES_LINESTYLES = {"-": "——", "--": "– –", ":": "···", "-.": "–·–"}
+SECOND_BARS_HATCH = "////"  # the second of two bar series
+MARKER_EVERY = 0.12  # a marker every 12 % of the axes' diagonal: sparse enough to read the line
 
 # the pictures of one explorer, side by side: 8 x 3.5 in at 100 dpi = 800 x 350 CSS pixels
 # (display_options(pixel_ratio=2) draws 2 pixels per CSS pixel, at the same size on screen)
