@@ -64,6 +64,8 @@ def layers_to_see_all(
     None if more than MAX_LAYERS would be needed (kernel 1 never widens it)."""
     input_size = check_int("input_size", input_size)
     receptive_field_size(1, kernel_size, stride, dilation)  # checks the arguments
+    if kernel_size == 1 and input_size > 1:
+        return None  # a 1 x 1 kernel never widens the field: no need to count to MAX_LAYERS
     size = 1
     for layer in range(MAX_LAYERS + 1):
         if size >= input_size:
