@@ -73,6 +73,10 @@ FUSED_INTO = frozenset(
 )
 
 _PJ = {(cost.operation, cost.bits): cost.energy_pj for cost in ENERGY_TABLE}
+# the MAC widths whose multiply the table gives (fp32, fp16, int8); int4 is extrapolated
+TABLE_MAC_BITS = tuple(
+    bits for bits in ENERGY_BITS if any(op.endswith("mult") and b == bits for op, b in _PJ)
+)
 
 
 @dataclass(frozen=True)

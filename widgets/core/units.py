@@ -10,6 +10,8 @@ from .validate import check_choice, check_int
 
 BIT_WIDTHS = (32, 16, 8, 4, 2, 1)  # every width model_size_bytes accepts
 EXPLORER_BIT_WIDTHS = (32, 16, 8, 4)  # the menus the explorers offer: fp32, fp16, int8, int4
+# the number format each of those widths stands for in the lecture (floats at 32 and 16 bits)
+NUMBER_FORMATS = {32: "fp32", 16: "fp16", 8: "int8", 4: "int4"}
 FLOPS_PER_MAC = 2  # a multiply-accumulate is one multiply and one add
 SAFE_MEMORY_SHARE = 0.5  # share of the available memory a computation may plan to allocate
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")  # steps of 1024

@@ -22,13 +22,15 @@ from torch import nn
 
 from widgets.core.energy import (
     ENERGY_TABLE,
+    INT_ACCUMULATOR_BITS,
+    TABLE_MAC_BITS,
     EnergyEstimate,
     estimate_energy,
     format_joules,
     table_pj,
 )
 from widgets.core.profiler import meta_profile
-from widgets.core.units import format_bytes
+from widgets.core.units import NUMBER_FORMATS, format_bytes
 from widgets.core.vision_models import TorchvisionModel
 
 from . import style
@@ -36,7 +38,6 @@ from .base import Explorer, Share
 
 SOURCE = "Horowitz, ISSCC 2014, 45 nm"
 MEMORY_LEVELS = {"register": "registers", "sram": "SRAM", "dram": "DRAM"}
-BITS = {32: "fp32", 16: "fp16", 8: "int8"}
 # pJ per inference shown: every workload at every setting fits (5e5 to 3e10 pJ), so the axes
 # never change and an update only redraws the bars
 ENERGY_LIMITS_PJ = (1e5, 1e11)
@@ -102,7 +103,8 @@ class EnergyExplorer(Explorer):
                 description="layer or model",
             ),
             "bits": ipywidgets.ToggleButtons(
-                options=[(label, bits) for bits, label in BITS.items()], description="bit width"
+                options=[(NUMBER_FORMATS[bits], bits) for bits in TABLE_MAC_BITS],
+                description="bit width",
             ),
             "memory": ipywidgets.ToggleButtons(
                 options=[(label, name) for name, label in MEMORY_LEVELS.items()],
@@ -192,8 +194,10 @@ class EnergyExplorer(Explorer):
         mac_pj = view.estimate.mac_pj
         self.mac_bar.set_width(mac_pj)
         self.mac_text.set_position(_right_of(self.mac_bar))
-        accumulator = " mult, 32-bit add" if view.estimate.bits < 16 else ""
-        self.mac_text.set_text(f" {mac_pj:.3g} pJ ({BITS[view.estimate.bits]}{accumulator})")
+        number_format = NUMBER_FORMATS[view.estimate.bits]
+        integer = number_format.startswith("int")
+        accumulator = f" mult, {INT_ACCUMULATOR_BITS}-bit add" if integer else ""
+        self.mac_text.set_text(f" {mac_pj:.3g} pJ ({number_format}{accumulator})")
         reads = [
             bar
             for bar, cost in zip(self.table_bars, ENERGY_TABLE, strict=True)
