@@ -68,7 +68,7 @@ def test_every_pair_of_series_colours_stays_distinct(deficiency: str) -> None:
 def test_text_contrast_is_at_least_aa() -> None:
     white = "#FFFFFF"
     assert contrast("#555555", white) >= 4.5  # readout names (READOUT_NAME_CSS)
-    assert "color:#555" in style.READOUT_NAME_CSS
+    assert "color:var(--jp-content-font-color2,#555)" in style.READOUT_NAME_CSS  # and the theme's
     assert contrast("#664d03", "#fff3cd") >= 4.5  # the warning box (WARNING_CSS)
     assert "color:#664d03" in style.WARNING_CSS and "background:#fff3cd" in style.WARNING_CSS
     assert contrast(style.BLACK, white) == pytest.approx(21)  # axis labels and ticks

@@ -18,6 +18,37 @@ _RUN = """async ([scope, tags]) => {
 }"""
 
 
+_LOWEST_CONTRAST = """selector => {
+  const luminance = ([r, g, b]) => [r, g, b].map(v => v / 255)
+    .map(v => v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const rgba = text => text.match(/[\\d.]+/g).map(Number);
+  const over = (top, bottom) => top.length < 4 ? top.slice(0, 3)
+    : top.slice(0, 3).map((v, i) => v * top[3] + bottom[i] * (1 - top[3]));
+  const background = element => {  // the first opaque background up the tree
+    for (let e = element; e; e = e.parentElement) {
+      const colour = rgba(getComputedStyle(e).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  let lowest = 21;
+  for (const element of document.querySelectorAll(selector)) {
+    const back = background(element);
+    const fore = over(rgba(getComputedStyle(element).color), back);
+    const [light, dark] = [luminance(fore), luminance(back)].sort((a, b) => b - a);
+    lowest = Math.min(lowest, (light + 0.05) / (dark + 0.05));
+  }
+  return lowest;
+}"""
+
+
+def lowest_contrast(page: Page, selector: str) -> float:
+    """The lowest WCAG contrast ratio of the text of the elements `selector` finds against the
+    background they sit on (axe-core leaves some of these undecided, e.g. in a dark theme)."""
+    return page.evaluate(_LOWEST_CONTRAST, selector)
+
+
 def axe_violations(page: Page) -> list[str]:
     """What axe-core's WCAG 2.1 AA rules find in the page's explorers, one line a rule."""
     if not AXE.exists():

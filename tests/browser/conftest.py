@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from lab_page import CHROMIUM, fresh_page, launch_chromium
-from lab_server import FIXTURES_DIR, LABS_DIR, JupyterServer, jupyter_server
+from lab_server import DARK_THEME, FIXTURES_DIR, LABS_DIR, JupyterServer, jupyter_server
 from playwright.sync_api import Browser, Page, sync_playwright
 
 # each server serves copies of these as <root>/labs and <root>/fixtures
@@ -33,6 +33,13 @@ def browser() -> Iterator[Browser]:
 def lab_server() -> Iterator[JupyterServer]:
     """JupyterLab."""
     with jupyter_server(SERVED, "lab") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def dark_lab_server() -> Iterator[JupyterServer]:
+    """JupyterLab in its dark theme."""
+    with jupyter_server(SERVED, "lab", DARK_THEME) as server:
         yield server
 
 

@@ -36,6 +36,7 @@ LAB_SETTINGS: dict[str, dict[str, Any]] = {
     # the copies are throwaway, but never write files behind the test's back
     "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
 }
+DARK_THEME = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,8 @@ def isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
-def write_settings(home: Path) -> None:
-    """The python3 kernel spec (this venv's interpreter) and the JupyterLab settings above."""
+def write_settings(home: Path, lab_settings: dict[str, dict[str, Any]]) -> None:
+    """The python3 kernel spec (this venv's interpreter) and JupyterLab's `lab_settings`."""
     kernel_dir = home / "share" / "kernels" / "python3"
     kernel_dir.mkdir(parents=True)
     kernel_spec = {
@@ -158,7 +159,7 @@ def write_settings(home: Path) -> None:
         "language": "python",
     }
     (kernel_dir / "kernel.json").write_text(json.dumps(kernel_spec))
-    for plugin, values in LAB_SETTINGS.items():
+    for plugin, values in lab_settings.items():
         path = home / "lab-settings" / f"{plugin.replace(':', '/')}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
@@ -207,9 +208,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def jupyter_server(folders: Iterable[Path], front_end: str = "lab") -> Iterator[JupyterServer]:
+def jupyter_server(
+    folders: Iterable[Path], front_end: str = "lab", lab_settings: dict[str, Any] | None = None
+) -> Iterator[JupyterServer]:
     """Serve copies of `folders` (each as root_dir/<folder name>) with a fresh `front_end`
-    (a key of FRONT_ENDS: "lab", "notebook" or "voila").
+    (a key of FRONT_ENDS: "lab", "notebook" or "voila"), with LAB_SETTINGS and `lab_settings`
+    (e.g. DARK_THEME).
 
     Autosave and checkpoints only ever touch the copies. The server's process group is killed
     on exit, also when the body raises.
@@ -220,7 +224,7 @@ def jupyter_server(folders: Iterable[Path], front_end: str = "lab") -> Iterator[
         for folder in folders:
             shutil.copytree(folder, root_dir / folder.name, ignore=shutil.ignore_patterns(".*"))
         env = isolated_env(home)
-        write_settings(home)
+        write_settings(home, LAB_SETTINGS | (lab_settings or {}))
         port, token = free_port(), secrets.token_hex(16)
         command = FRONT_ENDS[front_end].command(port, token, root_dir)
         log_path = Path(tmp) / "server.log"

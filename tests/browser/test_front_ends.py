@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from accessibility_audit import lowest_contrast
 from explorer_checks import (
     Check,
     assert_accessible,
@@ -35,6 +36,7 @@ NOTEBOOK_CHECKS = [
     Check("learning rate", Drag(0.8), changes=("image",)),
 ]
 VOILA_LAB = "labs/03_transformers_attention.ipynb"
+DARK_THEME_LAB = "labs/05_memory_and_model_size.ipynb"
 VOILA_CHECKS = [*LAB_CHECKS["03_transformers_attention.ipynb"], Check("d_model", Drag(0.3))]
 
 
@@ -74,6 +76,18 @@ def test_arrow_keys_move_a_slider_in_notebook_7(
     run_notebook(notebook_page, notebook_server.lab_url(EXPLORER_NOTEBOOK))
     explorer = explorers(notebook_page)[0]
     step(explorer, sliders(explorer)[0], "ArrowRight")
+
+
+def test_a_lab_in_the_dark_theme_is_readable(
+    browser: Browser, dark_lab_server: JupyterServer
+) -> None:
+    # the pictures keep their white background; the text around them follows the theme
+    with fresh_page(browser, dark_lab_server) as page:
+        run_notebook(page, dark_lab_server.lab_url(DARK_THEME_LAB))
+        assert page.locator("body[data-jp-theme-light='false']").count() == 1, "not dark"
+        assert_explorers_render(page)
+        assert_accessible(page)
+        assert lowest_contrast(page, ".effml-readouts th, .effml-readouts td") >= 4.5
 
 
 def test_a_lab_served_by_voila_renders_and_responds(

@@ -69,7 +69,11 @@ FONT_SIZES = frozenset(name for name in RC_PARAMS if "size" in name)
 
 # CSS of the HTML parts of a widget
 READOUT_CSS = "border-collapse:collapse;font-size:13px;line-height:1.4"
-READOUT_NAME_CSS = "padding:0 12px 0 0;color:#555;text-align:left;font-weight:normal"
+# the theme's secondary text colour (JupyterLab, Notebook 7 and Voila define it, light or dark);
+# #555 where no theme does
+READOUT_NAME_CSS = (
+    "padding:0 12px 0 0;color:var(--jp-content-font-color2,#555);text-align:left;font-weight:normal"
+)
 READOUT_VALUE_CSS = "padding:0;font-family:monospace;text-align:left"
 WARNING_CSS = (
     "background:#fff3cd;color:#664d03;border-left:4px solid #e69f00;"
