@@ -64,6 +64,7 @@ PART_JS = {
     "message": f"root => root.querySelector('{MESSAGE_BOX}')?.innerText.trim() ?? ''",
     # what the live region says (the package's explorers): once the controls come to rest
     "announcement": "root => root.querySelector('[aria-live]')?.textContent.trim() ?? ''",
+    "readout table": "root => root.querySelector('.effml-readouts')?.textContent.trim() ?? ''",
 }
 OTHER_WAY = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
 
@@ -74,9 +75,12 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 
 @contextmanager
-def fresh_page(browser: Browser, server: JupyterServer) -> Iterator[Page]:
-    """A page in a new browser context; afterwards the kernels it started are shut down."""
-    context = browser.new_context(viewport=VIEWPORT)
+def fresh_page(browser: Browser, server: JupyterServer, zoom: float = 1.0) -> Iterator[Page]:
+    """A page in a new browser context, at `zoom` (2.0: the browser zoomed to 200 %, i.e. half
+    as many CSS pixels, each drawn twice as large); afterwards the kernels it started are shut
+    down."""
+    viewport = {name: round(size / zoom) for name, size in VIEWPORT.items()}
+    context = browser.new_context(viewport=viewport, device_scale_factor=zoom)
     try:
         yield context.new_page()
     finally:

@@ -90,6 +90,22 @@ def test_a_lab_in_the_dark_theme_is_readable(
         assert lowest_contrast(page, ".effml-readouts th, .effml-readouts td") >= 4.5
 
 
+def test_a_lab_at_200_percent_zoom_needs_no_sideways_scrolling(
+    browser: Browser, voila_server: JupyterServer
+) -> None:
+    # WCAG 1.4.4 and 1.4.10: at 200 % the pictures wrap under each other and shrink to fit
+    with fresh_page(browser, voila_server, zoom=2.0) as page:
+        show_app(page, voila_server.lab_url(VOILA_LAB))
+        assert_explorers_render(page)
+        width = page.evaluate("() => document.documentElement.clientWidth")
+        for explorer in page.locator(".effml-explorer").all():
+            overflow = explorer.evaluate("root => root.scrollWidth - root.clientWidth")
+            assert overflow <= 1, f"an explorer is {overflow} CSS px wider than its box"
+            for image in explorer.locator("img.widget-image").all():
+                box = image.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= width + 1, box
+
+
 def test_a_lab_served_by_voila_renders_and_responds(
     voila_page: Page, voila_server: JupyterServer
 ) -> None:

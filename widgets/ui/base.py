@@ -135,7 +135,9 @@ class Explorer:
         self._descriptions_html = ipywidgets.HTML()
         self._descriptions_html.add_class("effml-descriptions")
         self._descriptions = ("",) * len(self._panels)
-        self._pictures = ipywidgets.HBox([panel.image for panel in self._panels])
+        self._pictures = ipywidgets.HBox(  # side by side while they fit, else one under the other
+            [panel.image for panel in self._panels], layout=ipywidgets.Layout(flex_flow="row wrap")
+        )
         self._pictures.add_class("effml-pictures")  # CSS classes let page tests find the parts
         self._readouts_html = ipywidgets.HTML()
         self._readouts_html.add_class("effml-readouts")

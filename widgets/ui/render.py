@@ -118,7 +118,11 @@ class Panel:
             dpi=style.DPI * options.pixel_ratio,
         )
         self.canvas = FigureCanvasAgg(self.figure)
-        self.image = ipywidgets.Image(format="url", width=str(width_px))
+        # narrower than the page (a zoomed browser, a phone): the picture shrinks, keeping its shape
+        self.image = ipywidgets.Image(
+            format="url", width=str(width_px),
+            layout=ipywidgets.Layout(max_width="100%", height="auto"),
+        )  # fmt: skip
         self.png = b""
         self.rgba: np.ndarray | None = None
         self._animated: list[Artist] = []  # found by start(), after make_figure
