@@ -336,13 +336,15 @@ def test_lab02_conv_params_count_like_torch() -> None:
 
 
 def test_lab02_strided_and_dilated_macs_count_like_torch() -> None:
-    shape = (1, 64, 56, 56)
+    shape = (8, 64, 56, 56)  # a batch of 8: the explorer's one-image readout is a mistake
     strided = _meta_macs(_conv(64, 128, 3, stride=2, padding=1), shape)
     unstrided = _meta_macs(_conv(64, 128, 3, padding=1), shape)
     assert lab02.strided_macs.check(strided).correct
     assert "FLOP" in lab02.strided_macs.check(2 * strided).message
     assert "stride 1" in lab02.strided_macs.check(unstrided).message
-    assert "Bias adds" in lab02.strided_macs.check(strided + 128 * 28 * 28).message
+    assert "Bias adds" in lab02.strided_macs.check(strided + 8 * 128 * 28 * 28).message
+    one_image = _meta_macs(_conv(64, 128, 3, stride=2, padding=1), (1, 64, 56, 56))
+    assert "batch holds 8" in lab02.strided_macs.check(one_image).message
 
     dilated = _meta_macs(_conv(64, 128, 3, padding=2, dilation=2), shape)
     five_by_five = _meta_macs(_conv(64, 128, 5, padding=2), shape)
@@ -432,10 +434,12 @@ def test_lab03_embedding_table_is_vocab_by_d_model() -> None:
 
 
 def test_lab03_positional_value_by_hand() -> None:
-    value = np.sin(3 / 10000 ** (2 / 8))  # sin(0.3): column 2 is a sine
+    value = np.sin(15 / 10000 ** (2 / 8))  # sin(1.5): column 2 is a sine
     assert lab03.positional_value.check(value).correct
-    assert "cosine" in lab03.positional_value.check(np.cos(3 / 10000 ** (2 / 8))).message
-    assert "frequency" in lab03.positional_value.check(np.sin(3)).message
+    assert lab03.positional_value.check(0.997).correct  # 3 significant digits
+    assert "cosine" in lab03.positional_value.check(np.cos(15 / 10000 ** (2 / 8))).message
+    assert "frequency" in lab03.positional_value.check(np.sin(15)).message
+    assert "degrees" in lab03.positional_value.check(np.sin(np.radians(1.5))).message
 
 
 def test_lab03_causal_mask_zeros_match_is_causal() -> None:
@@ -483,3 +487,12 @@ def test_importing_a_lab_module_builds_nothing_and_each_item_knows_its_name() ->
         for name, item in module.lab.items().items():
             assert item.name == f"{module.lab.name}.{name}"
             assert getattr(module, name) is item  # built once
+
+
+@pytest.mark.parametrize("spelling", ["hardswish", "hard swish", "Hard_Swish", " HARD-swish "])
+def test_a_named_answer_is_read_whatever_its_case_spaces_hyphens_or_underscores(spelling):
+    from widgets.exercises import lab01
+
+    exercise = replace(lab01.zero_gradient)  # a copy: the lab's records stay
+    assert exercise.answer == "hardswish"
+    assert exercise.check(spelling).status == "correct"

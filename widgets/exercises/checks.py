@@ -228,4 +228,6 @@ def _read_choice(answer: Any, choices: Sequence[str]) -> str | Feedback:
 
 
 def _normal(name: Any) -> str:
-    return str(name).strip().lower()
+    """A name as compared: case, spaces, hyphens and underscores ignored ("Hard swish" is
+    "hardswish")."""
+    return "".join(char for char in str(name).lower() if char not in " -_\t")

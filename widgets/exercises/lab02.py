@@ -12,6 +12,9 @@ from widgets.core.receptive_field import stack_receptive_field
 from . import Exercise, Lab, Mistake, Prediction, flops_for_macs
 
 INPUT_SHAPE = (1, 64, 56, 56)  # a ResNet stage-1 feature map: 64 channels of 56 x 56
+# Exercises 4 and 5: a batch of such maps. The LayerExplorer shows one image: its readout is a
+# hint, not the answer
+BATCH_SHAPE = (8, *INPUT_SHAPE[1:])
 
 # --- terminology: parameters (weights, "synapses") vs activations ("neurons", features) -------
 
@@ -98,17 +101,27 @@ def _output_size_step(hyper_params: dict[str, int], conv: LayerCost) -> str:
 
 
 def _conv_macs(hyper_params: dict[str, int], hint: str, mistakes: list[Mistake]) -> Exercise:
-    """The MACs of nn.Conv2d(64, 128, **hyper_params) on INPUT_SHAPE; FLOPs are a mistake too."""
-    conv = _conv(**hyper_params)
+    """The MACs of nn.Conv2d(64, 128, **hyper_params) on BATCH_SHAPE; FLOPs and one image's MACs
+    are mistakes too."""
+    conv = _conv(input_shape=BATCH_SHAPE, **hyper_params)
+    one_image = _conv(**hyper_params)
     arguments = ", ".join(f"{name}={value}" for name, value in hyper_params.items())
     return Exercise(
         question=(
-            f"nn.Conv2d(64, 128, {arguments}) runs on an input of shape {INPUT_SHAPE}. "
-            "How many MACs does it take?"
+            f"nn.Conv2d(64, 128, {arguments}) runs on an input of shape {BATCH_SHAPE} (a batch "
+            f"of {BATCH_SHAPE[0]} feature maps). How many MACs does it take?"
         ),
         answer=conv.macs,
         hint=hint,
-        mistakes=[flops_for_macs(conv.macs), *mistakes],
+        mistakes=[
+            flops_for_macs(conv.macs),
+            Mistake(
+                one_image.macs,
+                f"That is for one image; the batch holds {BATCH_SHAPE[0]}, and each image runs "
+                "the same conv.",
+            ),
+            *mistakes,
+        ],
         unit="MACs",
         tolerance=0,
         solution=[
@@ -122,16 +135,20 @@ def _conv_macs(hyper_params: dict[str, int], hint: str, mistakes: list[Mistake])
 # --- stride: fewer output positions, fewer MACs -------------------------------------------
 
 _STRIDED = {"kernel_size": 3, "stride": 2, "padding": 1}
-_strided = _conv(**_STRIDED)
+_strided = _conv(input_shape=BATCH_SHAPE, **_STRIDED)
 
 strided_macs = _conv_macs(
     _STRIDED,
     hint=(
         "MACs = output positions x weights per output: find the output height and width first "
-        "(stride 2 keeps every second position), then C_out x H_out x W_out x C_in x 3 x 3."
+        "(stride 2 keeps every second position), then N x C_out x H_out x W_out x C_in x 3 x 3 "
+        "for a batch of N."
     ),
     mistakes=[
-        Mistake(_conv3.macs, "That is at stride 1: stride 2 halves both the height and the width."),
+        Mistake(
+            _conv(input_shape=BATCH_SHAPE, kernel_size=3, padding=1).macs,
+            "That is at stride 1: stride 2 halves both the height and the width.",
+        ),
         Mistake(
             _strided.macs + _strided.output_elements,
             "Bias adds are not MACs (torch's convention): count the multiply-accumulates only.",
@@ -145,15 +162,16 @@ dilated_macs = _conv_macs(
     {"kernel_size": 3, "padding": 2, "dilation": 2},
     hint=(
         "Dilation 2 spreads the 3 x 3 taps over a 5 x 5 window; with padding 2 the output keeps "
-        "the input's size. Each output still uses 3 x 3 weights per input channel."
+        "the input's size. Each output still uses 3 x 3 weights per input channel, and each of "
+        "the N images of the batch has its outputs."
     ),
     mistakes=[
         Mistake(
-            _conv(kernel_size=5, padding=2).macs,
+            _conv(input_shape=BATCH_SHAPE, kernel_size=5, padding=2).macs,
             "Dilation spaces the 3 x 3 taps apart; it adds no weights, so no MACs per output.",
         ),
         Mistake(
-            _conv(kernel_size=3, dilation=2).macs,
+            _conv(input_shape=BATCH_SHAPE, kernel_size=3, dilation=2).macs,
             "The padding of 2 keeps the output at 56 x 56.",
         ),
     ],
