@@ -1,7 +1,8 @@
 """Instructor tools: the answer key and grading of submitted notebooks.
 
 python -m widgets.exercises key [--out answer-key.md]
-python -m widgets.exercises grade NOTEBOOK... --csv grades.csv [--timeout 300]
+python -m widgets.exercises grade NOTEBOOK... --csv grades.csv [--timeout 300] [--memory 2]
+    [--no-sandbox]
 """
 
 from __future__ import annotations
@@ -17,14 +18,23 @@ def main(argv: list[str] | None = None) -> int:
     key = commands.add_parser("key", help="write the Markdown answer key of every lab")
     key.add_argument("--out", type=Path, help="file to write (default: standard output)")
     grade = commands.add_parser(
-        "grade", help="run submitted notebooks in fresh kernels and write their results as CSV"
+        "grade",
+        help="run submitted notebooks, each in its own sandbox, and write their results as CSV",
     )
     grade.add_argument("notebooks", nargs="+", type=Path, metavar="NOTEBOOK")
     grade.add_argument("--csv", type=Path, required=True, help="the CSV file to write")
     grade.add_argument(
         "--timeout", type=float, default=300, help="seconds per notebook (default: 300)"
     )
+    grade.add_argument(
+        "--memory", type=float, default=2, help="GiB of memory per notebook (default: 2)"
+    )
     grade.add_argument("--kernel", default="python3", help="kernel name (default: python3)")
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run submissions unconfined, as yourself (only in a throw-away container or VM)",
+    )
     arguments = parser.parse_args(argv)
 
     if arguments.command == "key":
@@ -36,9 +46,20 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    from .grading import Limits, SandboxMissing
     from .grading import grade as grade_notebooks
 
-    return grade_notebooks(arguments.notebooks, arguments.csv, arguments.timeout, arguments.kernel)
+    try:
+        limits = Limits(timeout_s=arguments.timeout, memory_bytes=int(arguments.memory * 2**30))
+        return grade_notebooks(
+            arguments.notebooks,
+            arguments.csv,
+            limits,
+            sandboxed=not arguments.no_sandbox,
+            kernel_name=arguments.kernel,
+        )
+    except (SandboxMissing, ValueError) as error:
+        parser.error(str(error))
 
 
 if __name__ == "__main__":
