@@ -2,7 +2,7 @@
 
 python -m widgets.exercises key [--out answer-key.md]
 python -m widgets.exercises grade NOTEBOOK... --csv grades.csv [--timeout 300] [--memory 2]
-    [--no-sandbox]
+    [--jobs 2] [--no-sandbox]
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--memory", type=float, default=2, help="GiB of memory per notebook (default: 2)"
     )
+    grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default: 1)")
     grade.add_argument("--kernel", default="python3", help="kernel name (default: python3)")
     grade.add_argument(
         "--no-sandbox",
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             limits,
             sandboxed=not arguments.no_sandbox,
             kernel_name=arguments.kernel,
+            jobs=arguments.jobs,
         )
     except (SandboxMissing, ValueError) as error:
         parser.error(str(error))

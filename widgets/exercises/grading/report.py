@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -129,19 +130,27 @@ def grade(
     limits: Limits | None = None,
     sandboxed: bool = True,
     kernel_name: str = "python3",
+    jobs: int = 1,
 ) -> int:
-    """Grade each notebook into one CSV; 0 if every row was graded, 1 if some could not be."""
+    """Grade each notebook into one CSV, `jobs` at a time; 0 if every row was graded, 1 if some
+    could not be."""
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
     if sandboxed:
         require_tools()
+    exercise_names()  # every lab imported and built here, before the threads start
+
+    def one(path: Path) -> list[Grade]:
+        try:
+            return grade_notebook(Path(path), limits, sandboxed, kernel_name)
+        except Exception as error:  # a notebook of a shape nothing above expected
+            return _errors(str(path), [], f"could not grade: {type(error).__name__}: {error}")
+
     rows: list[Grade] = []
-    with open(csv_path, "w", newline="") as file:
+    with open(csv_path, "w", newline="") as file, ThreadPoolExecutor(jobs) as pool:
         writer = csv.writer(file)
         writer.writerow([field.name for field in fields(Grade)])
-        for path in notebooks:
-            try:
-                graded = grade_notebook(Path(path), limits, sandboxed, kernel_name)
-            except Exception as error:  # a notebook of a shape nothing above expected
-                graded = _errors(str(path), [], f"could not grade: {type(error).__name__}: {error}")
+        for path, graded in zip(notebooks, pool.map(one, notebooks), strict=True):
             writer.writerows(astuple(row) for row in graded)
             file.flush()  # a grading run of a class takes a while: keep what is done
             print(summary(path, graded), flush=True)

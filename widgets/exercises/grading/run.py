@@ -113,7 +113,7 @@ def _execute(manager: Any, client: Any, cell: Cell, deadline: float, limits: Lim
         if reply is not None and now - replied_at > IDLE_GRACE_S:
             raise Stop(
                 f"cell {cell.number} printed more than {_size(limits.output_bytes)} of output "
-                "at once (the cap); its output was dropped",
+                "(the cap)",
                 cell.number,
             )
         if now - last_alive_check > 0.5:

@@ -1,0 +1,271 @@
+"""The grader against hostile submissions, and honest ones graded as their own checks grade them.
+
+One grading run (two at a time, short time limit) over a corpus built here from small code
+strings: reading `.answer`, patching classes, writing a classmate's file and files outside the
+sandbox, the network, a process left behind, 8 GiB under a 2 GiB cap, a loop that ignores
+SIGINT, os._exit, 200 MiB printed; and an honest notebook with answers of every kind. The flags
+are tested without a kernel, on cells alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import resource
+import shutil
+import socket
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+import numpy
+import pytest
+import torch
+from nbformat.v4 import new_code_cell, new_notebook
+
+from widgets.exercises import Exercise, items_of, lab03
+from widgets.exercises.answer_key import answer_literal
+from widgets.exercises.grading import Limits, SandboxMissing, grade
+from widgets.exercises.grading import sandbox as sandbox_module
+from widgets.exercises.grading.cells import code_cells, exercise_names
+from widgets.exercises.grading.flags import flags
+from widgets.exercises.grading.sandbox import PACKAGE_DIR
+
+EXERCISES = {name: item for name, item in items_of(lab03).items() if isinstance(item, Exercise)}
+FIRST, SECOND, *_ = EXERCISES
+RIGHT = answer_literal(EXERCISES[FIRST])
+IMPORT = "from widgets.exercises import lab03"
+CHECK_FIRST = [f"answer = {RIGHT}", f"lab03.{FIRST}.check(answer)"]
+MARK = "4242.5"  # the background process's sleep, to find it afterwards
+TIMEOUT_S = 15
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("bwrap") is None,
+    reason="the sandbox tests run as root, with bubblewrap installed",
+)
+
+
+def _notebook(path: Path, cells: list[str]) -> Path:
+    notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, path)
+    return path
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _processes_with(text: str) -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in command:
+                found.append(command)
+    return found
+
+
+# answers of every kind, each checked in the notebook; the grader must agree with the checker
+HONEST = {
+    FIRST: RIGHT,
+    SECOND: repr(EXERCISES[SECOND].mistakes[0].answer),
+    "kv_cache_mib": f"torch.tensor({float(lab03.kv_cache_mib.answer)!r})",
+    "attention_params": "'a lot'",
+    "positional_value": "None",
+    "masked_weights": "numpy.float32(3.5)",
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    folder = tmp_path_factory.mktemp("submissions")
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text("the instructor's file")
+    server = socket.create_server(("127.0.0.1", 0))  # reachable from the grader's network only
+    port = server.getsockname()[1]
+    classmate = _notebook(folder / "classmate.ipynb", [IMPORT, *CHECK_FIRST])
+    honest_cells = [IMPORT, "import numpy\nimport torch"]
+    for name, answer in HONEST.items():
+        honest_cells += [f"answer = {answer}", f"lab03.{name}.check(answer)"]
+    corpus = {
+        "honest": honest_cells,
+        "reads_answer": [IMPORT, f"answer = lab03.{FIRST}.answer", f"lab03.{FIRST}.check(answer)"],
+        "patches": [
+            IMPORT,
+            "from widgets.exercises import Exercise\n"
+            "Exercise._matches = lambda self, given, expected: True",
+            f"lab03.{FIRST}.check(1)",
+        ],
+        "reveal_forget": [IMPORT, f"lab03.{FIRST}.reveal()", f"lab03.{FIRST}.forget()"],
+        "key_command": [
+            IMPORT,
+            "!python -m widgets.exercises key",
+            f"lab03.{FIRST}.check({RIGHT})",
+        ],
+        "files": [
+            IMPORT,
+            "import pathlib\nwritten = []\n"
+            f"for path in [{str(classmate)!r}, {str(outside)!r}, "
+            f"{str(PACKAGE_DIR / 'exercises' / 'lab03.py')!r}, "
+            f"{str(PACKAGE_DIR / 'hostile.txt')!r}]:\n"
+            "    try:\n"
+            "        pathlib.Path(path).write_text('x')\n"
+            "        written.append(path)\n"
+            "    except OSError:\n"
+            "        pass",
+            f"lab03.{FIRST}.check(len(written))",
+        ],
+        "network": [
+            IMPORT,
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=3)\n    reached = 1\n"
+            "except OSError:\n    reached = 0",
+            f"lab03.{FIRST}.check(reached)",
+        ],
+        "background": [
+            IMPORT,
+            *CHECK_FIRST,
+            "import subprocess\n"
+            f"subprocess.Popen(['sleep', '{MARK}'], start_new_session=True)\n"
+            f"subprocess.Popen(['sh', '-c', '(sleep {MARK} &) ; exit 0'])",
+        ],
+        "memory": [IMPORT, *CHECK_FIRST, "import torch\nx = torch.ones(2**31)"],
+        "ignores_sigint": [
+            IMPORT,
+            *CHECK_FIRST,
+            "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
+            f"lab03.{SECOND}.check(1)",
+        ],
+        "exits": [IMPORT, *CHECK_FIRST, "import os\nos._exit(3)", f"lab03.{SECOND}.check(1)"],
+        "prints": [IMPORT, *CHECK_FIRST, "print('x' * 200 * 2**20)", f"lab03.{SECOND}.check(1)"],
+    }
+    paths = [_notebook(folder / f"{name}.ipynb", cells) for name, cells in corpus.items()]
+    before = _digest(classmate)
+    exercise_names()  # every lab built first: the grader's own memory, before any submission
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    csv_path = folder / "grades.csv"
+    try:
+        grade([*paths, classmate], csv_path, Limits(timeout_s=TIMEOUT_S), jobs=2)
+    finally:
+        server.close()
+    with open(csv_path, newline="") as file:
+        rows = {(Path(row["notebook"]).stem, row["exercise"]): row for row in csv.DictReader(file)}
+    return {
+        "rows": rows,
+        "classmate_unchanged": _digest(classmate) == before,
+        "outside": outside.read_text(),
+        "grown_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before,
+    }
+
+
+def test_honest_answers_are_graded_as_the_notebooks_check_grades_them(graded) -> None:
+    rows = graded["rows"]
+    for name, answer in HONEST.items():
+        value = eval(answer, {"numpy": numpy, "torch": torch})
+        expected = replace(EXERCISES[name]).check(value)  # as the notebook's cell checks it
+        status = {"correct": "correct", "unanswered": "unanswered"}.get(expected.status, "wrong")
+        row = rows["honest", name]
+        assert (row["status"], row["detail"]) == (status, expected.message), name
+        assert row["flags"] == "" and row["stopped"] == ""
+
+
+def test_reading_or_forging_answers_is_flagged_never_silently_correct(graded) -> None:
+    rows = graded["rows"]
+    for notebook in ("reads_answer", "patches", "reveal_forget", "key_command"):
+        assert rows[notebook, FIRST]["flags"], notebook
+    assert "reads lab03." in rows["reads_answer", FIRST]["flags"]
+    assert rows["patches", FIRST]["status"] == "wrong"  # judged by the grader's own checker
+    assert "assigns to Exercise._matches" in rows["patches", FIRST]["flags"]
+    assert "reveal()" in rows["reveal_forget", FIRST]["flags"]
+    assert "forget()" in rows["reveal_forget", FIRST]["flags"]
+    assert "runs a shell command" in rows["key_command", FIRST]["flags"]
+    flagged = {stem for (stem, _), row in rows.items() if row["flags"]}
+    assert "honest" not in flagged and "classmate" not in flagged
+
+
+def test_no_submission_reaches_another_a_file_outside_the_package_or_the_network(graded):
+    rows = graded["rows"]
+    assert rows["files", FIRST]["answer"] == "0"  # none of the four writes succeeded
+    assert graded["classmate_unchanged"]
+    assert rows["classmate", FIRST]["status"] == "correct"
+    assert graded["outside"] == "the instructor's file"
+    assert not (PACKAGE_DIR / "hostile.txt").exists()
+    assert rows["network", FIRST]["answer"] == "0"
+
+
+def test_no_process_outlives_its_grading(graded) -> None:
+    assert graded["rows"]["background", FIRST]["status"] == "correct"
+    assert _processes_with(f"sleep {MARK}") == []
+    assert _processes_with("effml-grade-") == []  # no kernel of any sandbox
+
+
+def test_caps_and_crashes_stop_the_run_keep_earlier_answers_and_say_why(graded) -> None:
+    rows = graded["rows"]
+    stops = {
+        "memory": "cell 4 ran out of memory (the cap is 2 GiB)",
+        "ignores_sigint": f"cell 4 still ran at the time limit ({TIMEOUT_S} s for the notebook)",
+        "exits": "the kernel died in cell 4 (it exited with code 3",
+        "prints": "cell 4 printed more than 8 MiB of output (the cap)",
+    }
+    for notebook, reason in stops.items():
+        assert rows[notebook, FIRST]["status"] == "correct", notebook  # checked before: kept
+        assert rows[notebook, FIRST]["stopped"].startswith(reason), notebook
+    for notebook in ("ignores_sigint", "exits", "prints"):
+        assert rows[notebook, SECOND]["status"] == "error"  # its check comes after the stop
+        assert rows[notebook, SECOND]["detail"] == rows[notebook, SECOND]["stopped"]
+    assert graded["grown_kib"] < 100 * 1024  # 200 MiB printed never reached the grader
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "answer = lab03.kv_cache_mib.answer",
+        "x = lab03.kv_cache_mib.solution",
+        "from widgets.exercises import answer_key",
+        "import widgets.exercises.grading as g",
+        "from widgets.exercises.answer_key import answer_literal",
+        "lab03.kv_cache_mib.record.status = 'correct'",
+        "lab03.kv_cache_mib = None",
+        "import widgets\nwidgets.exercises.lab03.kv_cache_mib.check = print",
+        "setattr(lab03, 'kv_cache_mib', None)",
+        "object.__setattr__(lab03.kv_cache_mib, 'answer', 1)",
+        "getattr(lab03.kv_cache_mib, 'ans' + 'wer')",
+        "eval('lab03.kv_cache_mib.' + 'answer')",
+        "import subprocess",
+        "import os\nos.system('python -m widgets.exercises key')",
+        "%time a = lab03.kv_cache_mib.answer",
+        "%run other.py",
+        "lab03.kv_cache_mib._judge(1)",
+        "lab03.kv_cache_mib.reveal()",
+        "lab03.kv_cache_mib.forget()",
+    ],
+)
+def test_forging_code_is_flagged(source: str) -> None:
+    notebook = new_notebook(cells=[new_code_cell(IMPORT), new_code_cell(source)])
+    assert flags(code_cells(notebook)), source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "answer = 38597376",
+        "lab03.kv_cache_mib.check(answer)",
+        "answer = 2 * 12 * 4096 * 1024 * 2 / 2**20  # lab03.kv_cache_mib.answer in a comment",
+        "import torch\nx = torch.ones(3)\nx.sum().item()",
+        "%matplotlib inline",
+        "lab03.progress()",
+    ],
+)
+def test_honest_code_is_not_flagged(source: str) -> None:
+    notebook = new_notebook(cells=[new_code_cell(IMPORT), new_code_cell(source)])
+    assert flags(code_cells(notebook)) == [], source
+
+
+def test_without_bwrap_grading_stops_with_a_clear_error(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sandbox_module.shutil, "which", lambda tool: None)
+    with pytest.raises(SandboxMissing, match="--no-sandbox"):
+        grade([], tmp_path / "grades.csv")
