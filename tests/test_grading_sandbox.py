@@ -24,6 +24,7 @@ import pytest
 import torch
 from nbformat.v4 import new_code_cell, new_notebook
 
+from widgets import __version__
 from widgets.exercises import Exercise, items_of, lab03
 from widgets.exercises.answer_key import answer_literal
 from widgets.exercises.grading import Limits, SandboxMissing, grade
@@ -31,7 +32,10 @@ from widgets.exercises.grading import sandbox as sandbox_module
 from widgets.exercises.grading.cells import code_cells, exercise_names
 from widgets.exercises.grading.flags import flags
 from widgets.exercises.grading.sandbox import PACKAGE_DIR
+from widgets.exercises.grading.stamp import Stamp, read_stamp, stamp_flags
+from widgets.labs import STAMP, learner_copy
 
+ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = {name: item for name, item in items_of(lab03).items() if isinstance(item, Exercise)}
 FIRST, SECOND, *_ = EXERCISES
 RIGHT = answer_literal(EXERCISES[FIRST])
@@ -45,9 +49,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _notebook(path: Path, cells: list[str]) -> Path:
+def _notebook(path: Path, cells: list[str], stamp: dict | None = None) -> Path:
+    """A submission of lab 03, stamped as `python -m widgets.labs` stamps it unless told."""
     notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    notebook.metadata[STAMP] = {"lab": "lab03", "version": __version__} if stamp is None else stamp
     nbformat.write(notebook, path)
     return path
 
@@ -144,6 +150,11 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "prints": [IMPORT, *CHECK_FIRST, "print('x' * 200 * 2**20)", f"lab03.{SECOND}.check(1)"],
     }
     paths = [_notebook(folder / f"{name}.ipynb", cells) for name, cells in corpus.items()]
+    commented = [IMPORT, f"# like lab02.conv_params\nlab03.{FIRST}.check({RIGHT})"]
+    paths += [
+        _notebook(folder / "old_release.ipynb", commented, {"lab": "lab03", "version": "0.0.1"}),
+        _notebook(folder / "unstamped.ipynb", commented, {}),
+    ]
     before = _digest(classmate)
     exercise_names()  # every lab built first: the grader's own memory, before any submission
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -263,6 +274,27 @@ def test_forging_code_is_flagged(source: str) -> None:
 def test_honest_code_is_not_flagged(source: str) -> None:
     notebook = new_notebook(cells=[new_code_cell(IMPORT), new_code_cell(source)])
     assert flags(code_cells(notebook)) == [], source
+
+
+def test_the_lab_comes_from_the_stamp_and_another_release_or_none_is_flagged(graded) -> None:
+    rows = graded["rows"]
+    for notebook in ("old_release", "unstamped"):
+        assert {row["lab"] for (stem, _), row in rows.items() if stem == notebook} == {"lab03"}
+        assert rows[notebook, FIRST]["status"] == "correct"
+    assert "made from release 0.0.1" in rows["old_release", FIRST]["flags"]
+    assert "no lab stamp" in rows["unstamped", FIRST]["flags"]
+
+
+def test_learner_copies_carry_the_stamp_the_grader_reads() -> None:
+    copy = learner_copy(ROOT / "labs" / "02_layers_params_macs.ipynb")
+    assert read_stamp(copy) == Stamp("lab02", __version__)
+    assert stamp_flags(read_stamp(copy), "lab02") == []
+    assert stamp_flags(read_stamp(copy), "lab03") == [
+        "wrong lab: a copy of lab02 handed in for lab03"
+    ]
+    assert stamp_flags(Stamp("lab02", None), None) == ["the lab stamp names no release"]
+    copy.metadata[STAMP] = {"lab": "lab99", "version": __version__}
+    assert read_stamp(copy).lab is None
 
 
 def test_without_bwrap_grading_stops_with_a_clear_error(monkeypatch, tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 python -m widgets.exercises key [--out answer-key.md]
 python -m widgets.exercises grade NOTEBOOK... --csv grades.csv [--timeout 300] [--memory 2]
-    [--jobs 2] [--no-sandbox]
+    [--lab 03] [--jobs 2] [--no-sandbox]
 """
 
 from __future__ import annotations
@@ -59,9 +59,15 @@ def main(argv: list[str] | None = None) -> int:
             sandboxed=not arguments.no_sandbox,
             kernel_name=arguments.kernel,
             jobs=arguments.jobs,
+            lab=_lab_name(arguments.lab),
         )
     except (SandboxMissing, ValueError) as error:
         parser.error(str(error))
+
+
+def _lab_name(lab: str | None) -> str | None:
+    """'lab03' for '03', '3' or 'lab03'; None for None."""
+    return f"lab{int(lab):02d}" if lab and lab.isdigit() else lab
 
 
 if __name__ == "__main__":

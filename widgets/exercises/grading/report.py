@@ -17,6 +17,7 @@ from .flags import flags
 from .judge import judge
 from .run import run
 from .sandbox import NOBODY, Limits, Sandbox, require_tools
+from .stamp import read_stamp, stamp_flags
 
 STATUSES = ("correct", "wrong", "unanswered", "error")
 
@@ -59,9 +60,14 @@ def _errors(notebook: str, labs: Sequence[str], detail: str, flagged: str = "") 
 
 
 def grade_notebook(
-    path: Path, limits: Limits | None = None, sandboxed: bool = True, kernel_name: str = "python3"
+    path: Path,
+    limits: Limits | None = None,
+    sandboxed: bool = True,
+    kernel_name: str = "python3",
+    lab: str | None = None,
 ) -> list[Grade]:
-    """The rows of one submission: one per exercise of each lab it uses."""
+    """The rows of one submission: one per exercise of `lab`, else of the lab its stamp names,
+    else of each lab its code uses."""
     import nbformat
 
     limits = limits or Limits()
@@ -71,9 +77,10 @@ def grade_notebook(
         cells = code_cells(notebook)
     except Exception as error:  # not JSON, not a notebook, unreadable
         detail = f"not a valid notebook: {type(error).__name__}: {error}"
-        return _errors(name, _lab_from_file_name(Path(path)), detail)
-    labs = labs_used(cells)
-    flagged = "; ".join(flags(cells))
+        return _errors(name, [lab] if lab else _lab_from_file_name(Path(path)), detail)
+    stamp = read_stamp(notebook)
+    labs = [lab] if lab else [stamp.lab] if stamp.lab else labs_used(cells)
+    flagged = "; ".join(stamp_flags(stamp, lab) + flags(cells))
     if not labs:
         return _errors(name, [], "uses no lab of widgets.exercises", flagged)
     sandbox = Sandbox(limits, enabled=sandboxed)
@@ -131,20 +138,25 @@ def grade(
     sandboxed: bool = True,
     kernel_name: str = "python3",
     jobs: int = 1,
+    lab: str | None = None,
 ) -> int:
-    """Grade each notebook into one CSV, `jobs` at a time; 0 if every row was graded, 1 if some
-    could not be."""
+    """Grade each notebook into one CSV, `jobs` at a time, as a submission for `lab` ('lab03')
+    if given; 0 if every row was graded, 1 if some could not be."""
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
+    if lab is not None and lab not in exercise_names():
+        raise ValueError(f"lab must be one of {', '.join(exercise_names())}; got {lab!r}")
     if sandboxed:
         require_tools()
     exercise_names()  # every lab imported and built here, before the threads start
 
     def one(path: Path) -> list[Grade]:
         try:
-            return grade_notebook(Path(path), limits, sandboxed, kernel_name)
+            return grade_notebook(Path(path), limits, sandboxed, kernel_name, lab)
         except Exception as error:  # a notebook of a shape nothing above expected
-            return _errors(str(path), [], f"could not grade: {type(error).__name__}: {error}")
+            return _errors(
+                str(path), [lab] if lab else [], f"could not grade: {type(error).__name__}: {error}"
+            )
 
     rows: list[Grade] = []
     with open(csv_path, "w", newline="") as file, ThreadPoolExecutor(jobs) as pool:
