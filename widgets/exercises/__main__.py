@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--memory", type=float, default=2, help="GiB of memory per notebook (default: 2)"
     )
+    grade.add_argument(
+        "--lab", help="the lab handed in (03 or lab03): its rows, and a flag for another lab"
+    )
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default: 1)")
     grade.add_argument("--kernel", default="python3", help="kernel name (default: python3)")
     grade.add_argument(

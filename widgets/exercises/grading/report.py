@@ -80,7 +80,9 @@ def grade_notebook(
         return _errors(name, [lab] if lab else _lab_from_file_name(Path(path)), detail)
     stamp = read_stamp(notebook)
     labs = [lab] if lab else [stamp.lab] if stamp.lab else labs_used(cells)
-    flagged = "; ".join(stamp_flags(stamp, lab) + flags(cells))
+    others = sorted({check.lab for cell in cells for check in cell.checks} - set(labs))
+    other_labs = [f"checks exercises of {', '.join(others)}, not graded here"] if others else []
+    flagged = "; ".join(stamp_flags(stamp, lab) + other_labs + flags(cells))
     if not labs:
         return _errors(name, [], "uses no lab of widgets.exercises", flagged)
     sandbox = Sandbox(limits, enabled=sandboxed)
