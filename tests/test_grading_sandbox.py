@@ -27,10 +27,11 @@ from nbformat.v4 import new_code_cell, new_notebook
 from widgets import __version__
 from widgets.exercises import Exercise, items_of, lab03
 from widgets.exercises.answer_key import answer_literal
-from widgets.exercises.grading import Limits, SandboxMissing, grade
+from widgets.exercises.grading import Grade, Limits, SandboxMissing, grade, student_pattern
 from widgets.exercises.grading import sandbox as sandbox_module
 from widgets.exercises.grading.cells import code_cells, exercise_names
 from widgets.exercises.grading.flags import flags
+from widgets.exercises.grading.lms import student_id, write_lms
 from widgets.exercises.grading.sandbox import PACKAGE_DIR
 from widgets.exercises.grading.stamp import Stamp, read_stamp, stamp_flags
 from widgets.labs import STAMP, learner_copy
@@ -43,10 +44,6 @@ IMPORT = "from widgets.exercises import lab03"
 CHECK_FIRST = [f"answer = {RIGHT}", f"lab03.{FIRST}.check(answer)"]
 MARK = "4242.5"  # the background process's sleep, to find it afterwards
 TIMEOUT_S = 40  # printing 200 MiB takes the kernel ~15 s; the endless loop runs beside the rest
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("bwrap") is None,
-    reason="the sandbox tests run as root, with bubblewrap installed",
-)
 
 
 def _notebook(path: Path, cells: list[str], stamp: dict | None = None) -> Path:
@@ -88,6 +85,8 @@ HONEST = {
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    if os.geteuid() != 0 or shutil.which("bwrap") is None:
+        pytest.skip("the sandbox tests run as root, with bubblewrap installed")
     folder = tmp_path_factory.mktemp("submissions")
     outside = tmp_path_factory.mktemp("outside") / "secret.txt"
     outside.write_text("the instructor's file")
@@ -301,3 +300,32 @@ def test_without_bwrap_grading_stops_with_a_clear_error(monkeypatch, tmp_path: P
     monkeypatch.setattr(sandbox_module.shutil, "which", lambda tool: None)
     with pytest.raises(SandboxMissing, match="--no-sandbox"):
         grade([], tmp_path / "grades.csv")
+
+
+def test_the_lms_export_has_a_row_per_student_with_points_and_flags(tmp_path: Path) -> None:
+    def row(notebook: str, exercise: str, status: str, flagged: str = "") -> Grade:
+        return Grade(notebook, "lab03", exercise, status, "", "", "", flagged)
+
+    rows = [
+        row("sub/123456_lab03.ipynb", FIRST, "correct"),
+        row("sub/123456_lab03.ipynb", SECOND, "wrong"),
+        row("sub/777_lab03.ipynb", FIRST, "correct", "cell 2: calls reveal()"),
+        row("sub/777_lab03.ipynb", SECOND, "correct", "cell 2: calls reveal()"),
+        row("sub/late.ipynb", FIRST, "error"),
+        row("sub/late.ipynb", SECOND, "unanswered"),
+    ]
+    path = tmp_path / "lms.csv"
+    write_lms(rows, path, student_pattern(r"(\d+)_lab03"))
+    with open(path, newline="") as file:
+        table = list(csv.DictReader(file))
+    assert [line["student"] for line in table] == ["123456", "777", ""]
+    assert [line["total"] for line in table] == ["1", "2", "0"]
+    assert {line["out_of"] for line in table} == {"2"}
+    assert table[0][f"lab03.{FIRST}"] == "1" and table[0][f"lab03.{SECOND}"] == "0"
+    assert table[1]["flags"] == "cell 2: calls reveal()"
+    assert table[2]["flags"] == "the file name does not match --student-id"
+    assert student_id("sub/x_42.ipynb", student_pattern(r"x_(?P<id>\d+)")) == "42"
+    assert student_id("sub/x_42.ipynb", None) == "x_42"
+    for bad in ("abc", "(unclosed"):
+        with pytest.raises(ValueError, match="--student-id"):
+            student_pattern(bad)

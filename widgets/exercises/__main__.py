@@ -1,8 +1,9 @@
-"""Instructor tools: the answer key and grading of submitted notebooks.
+r"""Instructor tools: the answer key and grading of submitted notebooks.
 
 python -m widgets.exercises key [--out answer-key.md]
 python -m widgets.exercises grade NOTEBOOK... --csv grades.csv [--timeout 300] [--memory 2]
-    [--lab 03] [--jobs 2] [--no-sandbox]
+    [--lab 03] [--jobs 2]
+    [--lms lms.csv --student-id '(\d+)_lab03'] [--no-sandbox]
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument(
         "--lab", help="the lab handed in (03 or lab03): its rows, and a flag for another lab"
     )
+    grade.add_argument(
+        "--lms", type=Path, help="also write one row per student: points, total, flags"
+    )
+    grade.add_argument(
+        "--student-id",
+        metavar="REGEX",
+        help="the student id in a file name: the first group (default: the file name's stem)",
+    )
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default: 1)")
     grade.add_argument("--kernel", default="python3", help="kernel name (default: python3)")
     grade.add_argument(
@@ -50,10 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    from .grading import Limits, SandboxMissing
+    from .grading import Limits, SandboxMissing, student_pattern
     from .grading import grade as grade_notebooks
 
     try:
+        pattern = student_pattern(arguments.student_id) if arguments.student_id else None
         limits = Limits(timeout_s=arguments.timeout, memory_bytes=int(arguments.memory * 2**30))
         return grade_notebooks(
             arguments.notebooks,
@@ -62,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             sandboxed=not arguments.no_sandbox,
             kernel_name=arguments.kernel,
             jobs=arguments.jobs,
+            lms_path=arguments.lms,
+            student_ids=pattern,
             lab=_lab_name(arguments.lab),
         )
     except (SandboxMissing, ValueError) as error:

@@ -46,12 +46,12 @@ def python_source(source: str) -> str:
 
 
 @cache
-def exercise_names() -> dict[str, set[str]]:
-    """lab -> the names of its exercises (predictions are not graded)."""
+def exercise_names() -> dict[str, tuple[str, ...]]:
+    """lab -> the names of its exercises, in definition order (predictions are not graded)."""
     return {
-        module.__name__.rsplit(".", 1)[-1]: {
+        module.__name__.rsplit(".", 1)[-1]: tuple(
             name for name, item in items_of(module).items() if isinstance(item, Exercise)
-        }
+        )
         for module in lab_modules()
     }
 

@@ -15,6 +15,7 @@ from typing import Any
 from .cells import Cell, code_cells, exercise_names, lab_aliases
 from .flags import flags
 from .judge import judge
+from .lms import write_lms
 from .run import run
 from .sandbox import NOBODY, Limits, Sandbox, require_tools
 from .stamp import read_stamp, stamp_flags
@@ -54,7 +55,7 @@ def _errors(notebook: str, labs: Sequence[str], detail: str, flagged: str = "") 
     rows = [
         Grade(notebook, lab, name, "error", "", detail, "", flagged)
         for lab in labs
-        for name in sorted(exercise_names()[lab])
+        for name in exercise_names()[lab]
     ]
     return rows or [Grade(notebook, "", "", "error", "", detail, "", flagged)]
 
@@ -99,7 +100,7 @@ def grade_notebook(
         (check.lab, check.exercise): cell.number for cell in cells for check in cell.checks
     }
     for lab in labs:
-        for exercise in _in_order(lab, cells):
+        for exercise in exercise_names()[lab]:
             key = (lab, exercise)
             if key in result.answers:
                 verdict = judge(lab, exercise, result.answers[key])
@@ -112,12 +113,6 @@ def grade_notebook(
                 status, answer, detail = "unanswered", "", "never checked"
             rows.append(Grade(name, lab, exercise, status, answer, detail, result.stopped, flagged))
     return rows
-
-
-def _in_order(lab: str, cells: Sequence[Cell]) -> list[str]:
-    """The lab's exercises: those the notebook checks in its order, then the others."""
-    checked = [check.exercise for cell in cells for check in cell.checks if check.lab == lab]
-    return list(dict.fromkeys([*checked, *sorted(exercise_names()[lab])]))
 
 
 def summary(path: Any, rows: Sequence[Grade]) -> str:
@@ -141,9 +136,12 @@ def grade(
     kernel_name: str = "python3",
     jobs: int = 1,
     lab: str | None = None,
+    lms_path: Path | None = None,
+    student_ids: re.Pattern[str] | None = None,
 ) -> int:
     """Grade each notebook into one CSV, `jobs` at a time, as a submission for `lab` ('lab03')
-    if given; 0 if every row was graded, 1 if some could not be."""
+    if given, and into the LMS export `lms_path` if given (student ids from the file names by
+    `student_ids`); 0 if every row was graded, 1 if some could not be."""
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
     if lab is not None and lab not in exercise_names():
@@ -169,4 +167,6 @@ def grade(
             file.flush()  # a grading run of a class takes a while: keep what is done
             print(summary(path, graded), flush=True)
             rows += graded
+    if lms_path is not None:
+        write_lms(rows, lms_path, student_ids)
     return 1 if any(row.status == "error" for row in rows) else 0
