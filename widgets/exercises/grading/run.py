@@ -82,7 +82,7 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
         for cell in cells:
             problem = _execute(manager, client, cell, deadline, limits)
             if cell.checks:
-                _read_answers(client, cell, counts, result)
+                _read_answers(client, cell, not problem, counts, result)
             if problem:
                 raise Stop(problem, cell.number)
     except Stop as stop:
@@ -90,7 +90,8 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
     finally:
         if client is not None:
             client.stop_channels()
-        manager.shutdown_kernel(now=True)  # SIGKILL to bwrap: its PID namespace goes with it
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)  # SIGKILL to bwrap: its PID namespace goes with it
         context.destroy(linger=0)
     return result
 
@@ -106,10 +107,8 @@ def _execute(manager: Any, client: Any, cell: Cell, deadline: float, limits: Lim
     while not (reply and idle):
         now = time.monotonic()
         if now > deadline:
-            raise Stop(
-                f"cell {cell.number} still ran at the time limit ({limits.timeout_s:g} s for the notebook)",
-                cell.number,
-            )
+            limit = f"{limits.timeout_s:g} s for the notebook"
+            raise Stop(f"cell {cell.number} still ran at the time limit ({limit})", cell.number)
         if reply is not None and now - replied_at > IDLE_GRACE_S:
             raise Stop(
                 f"cell {cell.number} printed more than {_size(limits.output_bytes)} of output "
@@ -148,7 +147,8 @@ def _execute(manager: Any, client: Any, cell: Cell, deadline: float, limits: Lim
         return f"cell {cell.number} was not run ({content['status']})"
     error = f"{content.get('ename', 'Error')}: {str(content.get('evalue', ''))[:300]}"
     if _out_of_memory(content):
-        return f"cell {cell.number} ran out of memory (the cap is {_size(limits.memory_bytes)}): {error}"
+        cap = _size(limits.memory_bytes)
+        return f"cell {cell.number} ran out of memory (the cap is {cap}): {error}"
     return f"cell {cell.number} raised {error}"
 
 
@@ -164,9 +164,11 @@ def _reply(client: Any, msg_id: str, timeout: float) -> dict[str, Any] | None:
             return message
 
 
-def _read_answers(client: Any, cell: Cell, counts: dict[str, int], result: Run) -> None:
-    """After a check cell: each check's answer, if its check ran (the cell ran to its end, or
-    the exercise's count of checks went up before it raised)."""
+def _read_answers(
+    client: Any, cell: Cell, completed: bool, counts: dict[str, int], result: Run
+) -> None:
+    """After a check cell: each check's answer, if its check ran: the exercise's count of checks
+    changed (or, if the count cannot be read, the cell ran to its end)."""
     expressions = {}
     for index, check in enumerate(cell.checks):
         expressions[f"value{index}"] = PROBE.format(expression=check.expression)
@@ -176,12 +178,15 @@ def _read_answers(client: Any, cell: Cell, counts: dict[str, int], result: Run) 
     )
     reply = _reply(client, msg_id, PROBE_TIMEOUT_S)
     values = reply["content"].get("user_expressions", {}) if reply else {}
+    before = dict(counts)
     for index, check in enumerate(cell.checks):
         key = (check.lab, check.exercise)
         count = _literal(values.get(f"checks{index}"))
-        ran = isinstance(count, int) and count > counts.get(check.target, 0)
         if isinstance(count, int):
+            ran = count != before.get(check.target, 0)
             counts[check.target] = count
+        else:
+            ran = completed
         value = values.get(f"value{index}", {})
         if not ran:
             continue
