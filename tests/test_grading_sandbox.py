@@ -329,3 +329,13 @@ def test_the_lms_export_has_a_row_per_student_with_points_and_flags(tmp_path: Pa
     for bad in ("abc", "(unclosed"):
         with pytest.raises(ValueError, match="--student-id"):
             student_pattern(bad)
+
+
+def test_no_sandbox_grades_the_same_way_unconfined(tmp_path: Path) -> None:
+    submission = _notebook(tmp_path / "plain.ipynb", [IMPORT, *CHECK_FIRST])
+    csv_path = tmp_path / "grades.csv"
+    assert grade([submission], csv_path, Limits(timeout_s=60), sandboxed=False) == 0
+    with open(csv_path, newline="") as file:
+        rows = {row["exercise"]: row for row in csv.DictReader(file)}
+    assert rows[FIRST]["status"] == "correct"
+    assert {row["status"] for name, row in rows.items() if name != FIRST} == {"unanswered"}

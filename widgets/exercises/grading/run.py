@@ -70,7 +70,7 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
     deadline = time.monotonic() + limits.timeout_s
     try:
         with open(log_path, "wb") as log:
-            manager.start_kernel(stdout=log, stderr=log)
+            manager.start_kernel(stdout=log, stderr=log, cwd=str(sandbox.folder / "work"))
         client = manager.client(context=context)
         client.start_channels()
         try:
