@@ -73,11 +73,12 @@ def _processes_with(text: str) -> list[str]:
 
 
 # answers of every kind, each checked in the notebook; the grader must agree with the checker
+assert {FIRST, SECOND}.isdisjoint({"kv_cache_mib", "embedding_params", "positional_value"})
 HONEST = {
     FIRST: RIGHT,
     SECOND: repr(EXERCISES[SECOND].mistakes[0].answer),
     "kv_cache_mib": f"torch.tensor({float(lab03.kv_cache_mib.answer)!r})",
-    "attention_params": "'a lot'",
+    "embedding_params": "'a lot'",
     "positional_value": "None",
     "masked_weights": "numpy.float32(3.5)",
 }
@@ -158,8 +159,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     exercise_names()  # every lab built first: the grader's own memory, before any submission
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     csv_path = folder / "grades.csv"
+    kept = folder / "kept"
     try:
-        grade([*paths, classmate], csv_path, Limits(timeout_s=TIMEOUT_S), jobs=2)
+        grade([*paths, classmate], csv_path, Limits(timeout_s=TIMEOUT_S), jobs=2, keep=kept)
     finally:
         server.close()
     with open(csv_path, newline="") as file:
@@ -169,6 +171,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "classmate_unchanged": _digest(classmate) == before,
         "outside": outside.read_text(),
         "grown_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before,
+        "kept": kept,
     }
 
 
@@ -282,6 +285,18 @@ def test_the_lab_comes_from_the_stamp_and_another_release_or_none_is_flagged(gra
         assert rows[notebook, FIRST]["status"] == "correct"
     assert "made from release 0.0.1" in rows["old_release", FIRST]["flags"]
     assert "no lab stamp" in rows["unstamped", FIRST]["flags"]
+
+
+def test_each_executed_notebook_and_a_feedback_file_are_kept(graded) -> None:
+    kept = graded["kept"]
+    executed = nbformat.read(kept / "honest.ipynb", as_version=4)
+    checks = [cell for cell in executed.cells if ".check(" in cell.source]
+    assert all(cell.outputs for cell in checks)  # the feedback box each check showed
+    feedback = (kept / "honest.feedback.md").read_text()
+    assert f"**lab03.{FIRST}**: correct" in feedback
+    assert EXERCISES[SECOND].mistakes[0].hint in feedback
+    assert "flag" not in feedback.lower()
+    assert "The run stopped: cell 4 ran out of memory" in (kept / "memory.feedback.md").read_text()
 
 
 def test_learner_copies_carry_the_stamp_the_grader_reads() -> None:

@@ -3,7 +3,7 @@ r"""Instructor tools: the answer key and grading of submitted notebooks.
 python -m widgets.exercises key [--out answer-key.md]
 python -m widgets.exercises grade NOTEBOOK... --csv grades.csv [--timeout 300] [--memory 2]
     [--lab 03] [--jobs 2]
-    [--lms lms.csv --student-id '(\d+)_lab03'] [--no-sandbox]
+    [--lms lms.csv --student-id '(\d+)_lab03'] [--keep DIR] [--no-sandbox]
 """
 
 from __future__ import annotations
@@ -41,6 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REGEX",
         help="the student id in a file name: the first group (default: the file name's stem)",
     )
+    grade.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep each executed notebook and a feedback file per student in DIR",
+    )
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at once (default: 1)")
     grade.add_argument("--kernel", default="python3", help="kernel name (default: python3)")
     grade.add_argument(
@@ -74,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs=arguments.jobs,
             lms_path=arguments.lms,
             student_ids=pattern,
+            keep=arguments.keep,
             lab=_lab_name(arguments.lab),
         )
     except (SandboxMissing, ValueError) as error:

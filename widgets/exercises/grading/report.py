@@ -15,6 +15,7 @@ from typing import Any
 from .cells import Cell, code_cells, exercise_names, lab_aliases
 from .flags import flags
 from .judge import judge
+from .keep import feedback_text, write_executed
 from .lms import write_lms
 from .run import run
 from .sandbox import NOBODY, Limits, Sandbox, require_tools
@@ -66,9 +67,10 @@ def grade_notebook(
     sandboxed: bool = True,
     kernel_name: str = "python3",
     lab: str | None = None,
+    keep: Path | None = None,
 ) -> list[Grade]:
     """The rows of one submission: one per exercise of `lab`, else of the lab its stamp names,
-    else of each lab its code uses."""
+    else of each lab its code uses. With `keep`, the executed notebook is written there."""
     import nbformat
 
     limits = limits or Limits()
@@ -95,6 +97,8 @@ def grade_notebook(
         result = run(cells, sandbox, kernel_name)
     finally:
         sandbox.close()
+    if keep is not None:
+        write_executed(notebook, result, keep / Path(path).name)
     rows = []
     last_check = {
         (check.lab, check.exercise): cell.number for cell in cells for check in cell.checks
@@ -138,10 +142,12 @@ def grade(
     lab: str | None = None,
     lms_path: Path | None = None,
     student_ids: re.Pattern[str] | None = None,
+    keep: Path | None = None,
 ) -> int:
     """Grade each notebook into one CSV, `jobs` at a time, as a submission for `lab` ('lab03')
     if given, and into the LMS export `lms_path` if given (student ids from the file names by
-    `student_ids`); 0 if every row was graded, 1 if some could not be."""
+    `student_ids`); with `keep`, each executed notebook and its feedback (NAME.feedback.md) are
+    written there. 0 if every row was graded, 1 if some could not be."""
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ValueError(f"jobs must be a whole number of at least 1, got {jobs!r}")
     if lab is not None and lab not in exercise_names():
@@ -149,10 +155,12 @@ def grade(
     if sandboxed:
         require_tools()
     exercise_names()  # every lab imported and built here, before the threads start
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
 
     def one(path: Path) -> list[Grade]:
         try:
-            return grade_notebook(Path(path), limits, sandboxed, kernel_name, lab)
+            return grade_notebook(Path(path), limits, sandboxed, kernel_name, lab, keep)
         except Exception as error:  # a notebook of a shape nothing above expected
             return _errors(
                 str(path), [lab] if lab else [], f"could not grade: {type(error).__name__}: {error}"
@@ -164,6 +172,9 @@ def grade(
         writer.writerow([field.name for field in fields(Grade)])
         for path, graded in zip(notebooks, pool.map(one, notebooks), strict=True):
             writer.writerows(astuple(row) for row in graded)
+            if keep is not None:
+                feedback = feedback_text(str(path), graded)
+                (keep / f"{Path(path).stem}.feedback.md").write_text(feedback)
             file.flush()  # a grading run of a class takes a while: keep what is done
             print(summary(path, graded), flush=True)
             rows += graded

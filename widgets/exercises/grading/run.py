@@ -21,6 +21,7 @@ from queue import Empty
 from typing import Any
 
 import zmq
+from nbformat.v4 import output_from_msg
 
 from .cells import Cell
 from .judge import Unreadable
@@ -30,6 +31,7 @@ START_TIMEOUT_S = 60  # for the kernel to start (torch is not imported yet)
 PROBE_TIMEOUT_S = 10  # for the grader's request after a check cell
 IDLE_GRACE_S = 2  # after a cell's reply, for the rest of its output
 POLL_S = 0.05
+OUTPUTS = {"stream", "display_data", "execute_result", "error"}  # kept in the executed notebook
 
 # the answer as JSON: None, a string, a number (after .item() for a tensor), else {"repr": ...}
 PROBE = (
@@ -48,6 +50,7 @@ class Run:
     unread: dict[tuple[str, str], str] = field(default_factory=dict)  # checked, value unreadable
     stopped: str = ""  # '' if every cell ran, else what stopped the run, in plain words
     stopped_at: int = 0  # the number of the cell that stopped it (0: before the first)
+    outputs: dict[int, list[Any]] = field(default_factory=dict)  # cell number -> its outputs
 
 
 class Stop(Exception):
@@ -80,7 +83,8 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
             raise Stop(f"the kernel did not start{': ' + tail if tail else ''}") from None
         counts: dict[str, int] = {}
         for cell in cells:
-            problem = _execute(manager, client, cell, deadline, limits)
+            outputs = result.outputs.setdefault(cell.number, [])
+            problem = _execute(manager, client, cell, deadline, limits, outputs)
             if cell.checks:
                 _read_answers(client, cell, not problem, counts, result)
             if problem:
@@ -96,8 +100,11 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
     return result
 
 
-def _execute(manager: Any, client: Any, cell: Cell, deadline: float, limits: Limits) -> str:
-    """Run one cell: '' if it ran, what went wrong if it raised; Stop if the kernel must go."""
+def _execute(
+    manager: Any, client: Any, cell: Cell, deadline: float, limits: Limits, outputs: list[Any]
+) -> str:
+    """Run one cell, appending its outputs (as nbformat outputs) to `outputs`: '' if it ran,
+    what went wrong if it raised; Stop if the kernel must go."""
     msg_id = client.execute(cell.source, allow_stdin=False, stop_on_error=True)
     printed = 0
     reply: dict[str, Any] | None = None
@@ -137,6 +144,8 @@ def _execute(manager: Any, client: Any, cell: Cell, deadline: float, limits: Lim
                         "of output (the cap)",
                         cell.number,
                     )
+                if message["msg_type"] in OUTPUTS:
+                    outputs.append(output_from_msg(message))
         if reply is None:
             reply = _reply(client, msg_id, timeout=0)
             replied_at = time.monotonic()

@@ -42,7 +42,14 @@ class Limits:
     output_bytes: int = 8 * MiB  # output the grader reads from it (printed text, figures)
 
     def __post_init__(self) -> None:
-        for name in ("timeout_s", "memory_bytes", "cpu_s", "processes", "file_bytes"):
+        for name in (
+            "timeout_s",
+            "memory_bytes",
+            "cpu_s",
+            "processes",
+            "file_bytes",
+            "output_bytes",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
