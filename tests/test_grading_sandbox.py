@@ -27,7 +27,14 @@ from nbformat.v4 import new_code_cell, new_notebook
 from widgets import __version__
 from widgets.exercises import Exercise, items_of, lab03
 from widgets.exercises.answer_key import answer_literal
-from widgets.exercises.grading import Grade, Limits, SandboxMissing, grade, student_pattern
+from widgets.exercises.grading import (
+    Grade,
+    Limits,
+    SandboxMissing,
+    grade,
+    grade_notebook,
+    student_pattern,
+)
 from widgets.exercises.grading import sandbox as sandbox_module
 from widgets.exercises.grading.cells import code_cells, exercise_names
 from widgets.exercises.grading.flags import flags
@@ -43,7 +50,7 @@ RIGHT = answer_literal(EXERCISES[FIRST])
 IMPORT = "from widgets.exercises import lab03"
 CHECK_FIRST = [f"answer = {RIGHT}", f"lab03.{FIRST}.check(answer)"]
 MARK = "4242.5"  # the background process's sleep, to find it afterwards
-TIMEOUT_S = 40  # printing 200 MiB takes the kernel ~15 s; the endless loop runs beside the rest
+TIMEOUT_S = 40  # for kernels started on a busy machine; the endless loop runs beside the rest
 
 
 def _notebook(path: Path, cells: list[str], stamp: dict | None = None) -> Path:
@@ -147,7 +154,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ],
         "memory": [IMPORT, *CHECK_FIRST, "import torch\nx = torch.ones(2**31)"],
         "exits": [IMPORT, *CHECK_FIRST, "import os\nos._exit(3)", f"lab03.{SECOND}.check(1)"],
-        "prints": [IMPORT, *CHECK_FIRST, "print('x' * 200 * 2**20)", f"lab03.{SECOND}.check(1)"],
+        "prints": [  # 200 MiB in 1 MiB lines (one big message: the test after the corpus)
+            IMPORT,
+            *CHECK_FIRST,
+            "for line in range(200):\n    print('x' * 2**20)",
+            f"lab03.{SECOND}.check(1)",
+        ],
     }
     paths = [_notebook(folder / f"{name}.ipynb", cells) for name, cells in corpus.items()]
     commented = [IMPORT, f"# like lab02.conv_params\nlab03.{FIRST}.check({RIGHT})"]
@@ -354,3 +366,15 @@ def test_no_sandbox_grades_the_same_way_unconfined(tmp_path: Path) -> None:
         rows = {row["exercise"]: row for row in csv.DictReader(file)}
     assert rows[FIRST]["status"] == "correct"
     assert {row["status"] for name, row in rows.items() if name != FIRST} == {"unanswered"}
+
+
+def test_one_message_above_the_output_cap_is_dropped_and_stops_the_run(tmp_path: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("bwrap") is None:
+        pytest.skip("the sandbox tests run as root, with bubblewrap installed")
+    cells = [IMPORT, *CHECK_FIRST, "print('x' * 2**23)", f"lab03.{SECOND}.check(1)"]
+    submission = _notebook(tmp_path / "one_message.ipynb", cells)
+    rows = grade_notebook(submission, Limits(timeout_s=60, output_bytes=2**20))
+    first, second = (next(row for row in rows if row.exercise == name) for name in (FIRST, SECOND))
+    assert first.status == "correct"
+    assert first.stopped == "cell 4 printed more than 1 MiB of output (the cap)"
+    assert second.status == "error"
