@@ -21,8 +21,8 @@ class Record:
     """What the learner did with one exercise or prediction in this kernel.
 
     `answer` is the last answer checked (a number or a name; the repr of anything else) and
-    `status` what its check said; `progress()` reports the whole history, the grader the last
-    answer, as a notebook run top to bottom leaves it.
+    `status` what its check said; `progress()` reports the whole history. The grader reads only
+    `checks`, to know whether a check ran, and judges the answer itself.
     """
 
     status: str = "unanswered"  # of the last check: correct, wrong, unanswered or invalid
