@@ -154,6 +154,15 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ],
         "memory": [IMPORT, *CHECK_FIRST, "import torch\nx = torch.ones(2**31)"],
         "exits": [IMPORT, *CHECK_FIRST, "import os\nos._exit(3)", f"lab03.{SECOND}.check(1)"],
+        "thread_prints": [  # output from a background thread, between and during requests
+            IMPORT,
+            *CHECK_FIRST,
+            "import threading\n"
+            "def flood():\n    while True:\n        print('x' * 2**16)\n"
+            "threading.Thread(target=flood, daemon=True).start()",
+            "import time\ntime.sleep(20)",
+            f"lab03.{SECOND}.check(1)",
+        ],
         "prints": [  # 200 MiB in 1 MiB lines (one big message: the test after the corpus)
             IMPORT,
             *CHECK_FIRST,
@@ -235,11 +244,13 @@ def test_caps_and_crashes_stop_the_run_keep_earlier_answers_and_say_why(graded) 
         "ignores_sigint": f"cell 4 still ran at the time limit ({TIMEOUT_S} s for the notebook)",
         "exits": "the kernel died in cell 4 (it exited with code 3",
         "prints": "cell 4 printed more than 8 MiB of output (the cap)",
+        "thread_prints": "cell ",
     }
     for notebook, reason in stops.items():
         assert rows[notebook, FIRST]["status"] == "correct", notebook  # checked before: kept
         assert rows[notebook, FIRST]["stopped"].startswith(reason), notebook
-    for notebook in ("ignores_sigint", "exits", "prints"):
+    assert "printed more than 8 MiB of output (the cap)" in rows["thread_prints", FIRST]["stopped"]
+    for notebook in ("ignores_sigint", "exits", "prints", "thread_prints"):
         assert rows[notebook, SECOND]["status"] == "error"  # its check comes after the stop
         assert rows[notebook, SECOND]["detail"] == rows[notebook, SECOND]["stopped"]
     assert graded["grown_kib"] < 100 * 1024  # 200 MiB printed never reached the grader

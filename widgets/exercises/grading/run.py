@@ -81,12 +81,13 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
         except RuntimeError:
             tail = log_path.read_text(errors="replace")[-500:].strip()
             raise Stop(f"the kernel did not start{': ' + tail if tail else ''}") from None
+        kernel = _Kernel(manager, client, limits, deadline)
         counts: dict[str, int] = {}
         for cell in cells:
             outputs = result.outputs.setdefault(cell.number, [])
-            problem = _execute(manager, client, cell, deadline, limits, outputs)
+            problem = kernel.execute(cell, outputs)
             if cell.checks:
-                _read_answers(client, cell, not problem, counts, result)
+                _read_answers(kernel, cell, not problem, counts, result)
             if problem:
                 raise Stop(problem, cell.number)
     except Stop as stop:
@@ -100,56 +101,90 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
     return result
 
 
-def _execute(
-    manager: Any, client: Any, cell: Cell, deadline: float, limits: Limits, outputs: list[Any]
-) -> str:
-    """Run one cell, appending its outputs (as nbformat outputs) to `outputs`: '' if it ran,
-    what went wrong if it raised; Stop if the kernel must go."""
-    msg_id = client.execute(cell.source, allow_stdin=False, stop_on_error=True)
-    printed = 0
-    reply: dict[str, Any] | None = None
-    replied_at = 0.0
-    idle = False
-    last_alive_check = 0.0
-    while not (reply and idle):
-        now = time.monotonic()
-        if now > deadline:
-            limit = f"{limits.timeout_s:g} s for the notebook"
-            raise Stop(f"cell {cell.number} still ran at the time limit ({limit})", cell.number)
-        if reply is not None and now - replied_at > IDLE_GRACE_S:
-            raise Stop(
-                f"cell {cell.number} printed more than {_size(limits.output_bytes)} of output "
-                "(the cap)",
-                cell.number,
-            )
-        if now - last_alive_check > 0.5:
-            last_alive_check = now
-            if not manager.is_alive():
-                raise Stop(
-                    f"the kernel died in cell {cell.number} ({_death(manager, limits)})",
-                    cell.number,
-                )
-        try:
-            message = client.get_iopub_msg(timeout=POLL_S)
-        except Empty:
-            message = None
-        if message is not None and message["parent_header"].get("msg_id") == msg_id:
-            if message["msg_type"] == "status":
+class _Kernel:
+    """The grader's side of one running kernel: every message it sends counts against the
+    output cap, whatever request (or background thread) it comes from."""
+
+    def __init__(self, manager: Any, client: Any, limits: Limits, deadline: float) -> None:
+        self.manager, self.client, self.limits, self.deadline = manager, client, limits, deadline
+        self.printed = 0
+        self.cell = 0  # the number of the cell run last, for the reasons
+
+    def execute(self, cell: Cell, outputs: list[Any]) -> str:
+        """Run one cell, appending its outputs (as nbformat outputs) to `outputs`: '' if it
+        ran, what went wrong if it raised; Stop if the kernel must go."""
+        self.cell = cell.number
+        msg_id = self.client.execute(cell.source, allow_stdin=False, stop_on_error=True)
+        reply: dict[str, Any] | None = None
+        replied_at = 0.0
+        idle = False
+        last_alive_check = 0.0
+        while not (reply and idle):
+            now = time.monotonic()
+            if now > self.deadline:
+                limit = f"{self.limits.timeout_s:g} s for the notebook"
+                raise Stop(f"cell {cell.number} still ran at the time limit ({limit})", cell.number)
+            if reply is not None and now - replied_at > IDLE_GRACE_S:
+                raise self._over_cap()  # its last output was dropped: bigger than the cap
+            if now - last_alive_check > 0.5:
+                last_alive_check = now
+                if not self.manager.is_alive():
+                    why = _death(self.manager, self.limits)
+                    raise Stop(f"the kernel died in cell {cell.number} ({why})", cell.number)
+            message = self._output(msg_id)
+            if message is not None and message["msg_type"] == "status":
                 idle |= message["content"]["execution_state"] == "idle"
-            else:
-                printed += len(json.dumps(message["content"], default=str))
-                if printed > limits.output_bytes:
-                    raise Stop(
-                        f"cell {cell.number} printed more than {_size(limits.output_bytes)} "
-                        "of output (the cap)",
-                        cell.number,
-                    )
-                if message["msg_type"] in OUTPUTS:
-                    outputs.append(output_from_msg(message))
-        if reply is None:
-            reply = _reply(client, msg_id, timeout=0)
-            replied_at = time.monotonic()
-    content = reply["content"]
+            elif message is not None and message["msg_type"] in OUTPUTS:
+                outputs.append(output_from_msg(message))
+            if reply is None:
+                reply = self.reply(msg_id, timeout=0)
+                replied_at = time.monotonic()
+        return _problem(cell, reply["content"], self.limits)
+
+    def ask(self, expressions: dict[str, str]) -> dict[str, Any]:
+        """The kernel's results for `expressions` (user_expressions), {} if it does not answer
+        within PROBE_TIMEOUT_S."""
+        msg_id = self.client.execute(
+            "", silent=True, store_history=False, user_expressions=expressions, stop_on_error=False
+        )
+        end = time.monotonic() + PROBE_TIMEOUT_S
+        while time.monotonic() < end:
+            self._output(msg_id)
+            reply = self.reply(msg_id, timeout=0)
+            if reply is not None:
+                return reply["content"].get("user_expressions", {})
+        return {}
+
+    def reply(self, msg_id: str, timeout: float) -> dict[str, Any] | None:
+        """The shell reply to `msg_id` if it arrives within `timeout`; others are skipped."""
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                message = self.client.get_shell_msg(timeout=max(end - time.monotonic(), 0))
+            except Empty:
+                return None
+            if message["parent_header"].get("msg_id") == msg_id:
+                return message
+
+    def _output(self, msg_id: str) -> dict[str, Any] | None:
+        """The next IOPub message if it answers `msg_id`, after counting it against the cap."""
+        try:
+            message = self.client.get_iopub_msg(timeout=POLL_S)
+        except Empty:
+            return None
+        self.printed += len(json.dumps(message["content"], default=str))
+        self.printed += sum(len(buffer) for buffer in message.get("buffers", []))
+        if self.printed > self.limits.output_bytes:
+            raise self._over_cap()
+        return message if message["parent_header"].get("msg_id") == msg_id else None
+
+    def _over_cap(self) -> Stop:
+        cap = _size(self.limits.output_bytes)
+        return Stop(f"cell {self.cell} printed more than {cap} of output (the cap)", self.cell)
+
+
+def _problem(cell: Cell, content: dict[str, Any], limits: Limits) -> str:
+    """'' for a cell that ran, else what went wrong, in plain words."""
     if content["status"] == "ok":
         return ""
     if content["status"] != "error":
@@ -161,20 +196,8 @@ def _execute(
     return f"cell {cell.number} raised {error}"
 
 
-def _reply(client: Any, msg_id: str, timeout: float) -> dict[str, Any] | None:
-    """The shell reply to `msg_id` if it arrives within `timeout`; others are skipped."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            message = client.get_shell_msg(timeout=max(end - time.monotonic(), 0))
-        except Empty:
-            return None
-        if message["parent_header"].get("msg_id") == msg_id:
-            return message
-
-
 def _read_answers(
-    client: Any, cell: Cell, completed: bool, counts: dict[str, int], result: Run
+    kernel: _Kernel, cell: Cell, completed: bool, counts: dict[str, int], result: Run
 ) -> None:
     """After a check cell: each check's answer, if its check ran: the exercise's count of checks
     changed (or, if the count cannot be read, the cell ran to its end)."""
@@ -182,11 +205,7 @@ def _read_answers(
     for index, check in enumerate(cell.checks):
         expressions[f"value{index}"] = PROBE.format(expression=check.expression)
         expressions[f"checks{index}"] = f"({check.target}).record.checks"
-    msg_id = client.execute(
-        "", silent=True, store_history=False, user_expressions=expressions, stop_on_error=False
-    )
-    reply = _reply(client, msg_id, PROBE_TIMEOUT_S)
-    values = reply["content"].get("user_expressions", {}) if reply else {}
+    values = kernel.ask(expressions)
     before = dict(counts)
     for index, check in enumerate(cell.checks):
         key = (check.lab, check.exercise)

@@ -39,7 +39,7 @@ class Limits:
     cpu_s: int = 600  # CPU seconds, all threads together
     processes: int = 512  # threads count too (torch starts one per core)
     file_bytes: int = 64 * MiB  # the largest file it may write
-    output_bytes: int = 8 * MiB  # output the grader reads from it (printed text, figures)
+    output_bytes: int = 8 * MiB  # all the output the grader reads from it (text, figures)
 
     def __post_init__(self) -> None:
         for name in (
