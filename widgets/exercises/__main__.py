@@ -65,12 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
         return 0
+    from widgets.core.units import GIB
+
     from .grading import Limits, SandboxMissing, student_pattern
     from .grading import grade as grade_notebooks
 
     try:
         pattern = student_pattern(arguments.student_id) if arguments.student_id else None
-        limits = Limits(timeout_s=arguments.timeout, memory_bytes=int(arguments.memory * 2**30))
+        limits = Limits(timeout_s=arguments.timeout, memory_bytes=int(arguments.memory * GIB))
         return grade_notebooks(
             arguments.notebooks,
             arguments.csv,

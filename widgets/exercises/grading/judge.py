@@ -27,6 +27,8 @@ class Unreadable:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The grader's verdict on one answer."""
+
     status: str  # correct, wrong or unanswered
     answer: str  # the answer as the CSV shows it
     detail: str  # the feedback the learner got

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import nbformat
+
 if TYPE_CHECKING:
     from .report import Grade
     from .run import Run
@@ -18,8 +20,6 @@ if TYPE_CHECKING:
 
 def write_executed(notebook: Any, run: Run, path: Path) -> None:
     """The submission with the outputs of its run, as `path`."""
-    import nbformat
-
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.cell_type == "code":
             cell.outputs = run.outputs.get(number, [])

@@ -12,6 +12,8 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+import nbformat
+
 from .cells import Cell, code_cells, exercise_names, lab_aliases
 from .flags import flags
 from .judge import judge
@@ -71,8 +73,6 @@ def grade_notebook(
 ) -> list[Grade]:
     """The rows of one submission: one per exercise of `lab`, else of the lab its stamp names,
     else of each lab its code uses. With `keep`, the executed notebook is written there."""
-    import nbformat
-
     limits = limits or Limits()
     name = str(path)
     try:

@@ -23,9 +23,11 @@ from typing import Any
 import zmq
 from nbformat.v4 import output_from_msg
 
+from widgets.core.units import GIB, MIB
+
 from .cells import Cell
 from .judge import Unreadable
-from .sandbox import GiB, Limits, MiB, Sandbox
+from .sandbox import Limits, Sandbox
 
 START_TIMEOUT_S = 60  # for the kernel to start (torch is not imported yet)
 PROBE_TIMEOUT_S = 10  # for the grader's request after a check cell
@@ -66,7 +68,7 @@ def run(cells: Sequence[Cell], sandbox: Sandbox, kernel_name: str = "python3") -
     result = Run()
     limits = sandbox.limits
     context = zmq.Context()
-    context.setsockopt(zmq.MAXMSGSIZE, limits.output_bytes + MiB)  # a bigger message is dropped
+    context.setsockopt(zmq.MAXMSGSIZE, limits.output_bytes + MIB)  # a bigger message is dropped
     manager = sandbox.kernel_manager(kernel_name)
     client = None
     log_path = sandbox.folder / "kernel.log"
@@ -271,4 +273,4 @@ def _death(manager: Any, limits: Limits) -> str:
 
 
 def _size(count: float) -> str:
-    return f"{count / GiB:g} GiB" if count >= GiB else f"{count / MiB:g} MiB"
+    return f"{count / GIB:g} GiB" if count >= GIB else f"{count / MIB:g} MiB"

@@ -22,8 +22,8 @@ from typing import Any
 
 from jupyter_client import KernelManager
 
-MiB = 2**20
-GiB = 2**30
+from widgets.core.units import GIB, MIB
+
 NOBODY = 65534
 PACKAGE_DIR = Path(__file__).resolve().parents[2]  # widgets/
 ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd", "group")
@@ -32,14 +32,14 @@ ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "passwd",
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use. Memory is private writable memory (RLIMIT_DATA), not the
-    address space (torch alone maps ~3.5 GiB of it) nor the resident size."""
+    address space (torch alone maps ~3.5 GIB of it) nor the resident size."""
 
     timeout_s: float = 300  # wall-clock seconds for the whole notebook
-    memory_bytes: int = 2 * GiB
+    memory_bytes: int = 2 * GIB
     cpu_s: int = 600  # CPU seconds, all threads together
     processes: int = 512  # threads count too (torch starts one per core)
-    file_bytes: int = 64 * MiB  # the largest file it may write
-    output_bytes: int = 8 * MiB  # all the output the grader reads from it (text, figures)
+    file_bytes: int = 64 * MIB  # the largest file it may write
+    output_bytes: int = 8 * MIB  # all the output the grader reads from it (text, figures)
 
     def __post_init__(self) -> None:
         for name in (
@@ -92,7 +92,7 @@ def jail_command(folder: Path, limits: Limits) -> list[str]:
             command += ["--ro-bind", str(top), str(top)]
     for name in ETC_FILES:
         command += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(16 * MiB), "--tmpfs", "/dev/shm"]
+    command += ["--proc", "/proc", "--dev", "/dev", "--size", str(16 * MIB), "--tmpfs", "/dev/shm"]
     command += ["--size", str(limits.file_bytes), "--tmpfs", "/tmp"]
     read_only = {Path(sys.base_prefix), Path(sys.prefix), PACKAGE_DIR}
     made: set[Path] = {Path("/"), Path("/usr"), Path("/tmp")}
