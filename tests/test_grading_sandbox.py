@@ -389,3 +389,14 @@ def test_one_message_above_the_output_cap_is_dropped_and_stops_the_run(tmp_path:
     assert first.status == "correct"
     assert first.stopped == "cell 4 printed more than 1 MiB of output (the cap)"
     assert second.status == "error"
+
+
+def test_the_cpu_cap_kills_a_busy_kernel_and_says_so(tmp_path: Path) -> None:
+    if os.geteuid() != 0 or shutil.which("bwrap") is None:
+        pytest.skip("the sandbox tests run as root, with bubblewrap installed")
+    cells = [IMPORT, *CHECK_FIRST, "while True:\n    pass"]
+    submission = _notebook(tmp_path / "busy.ipynb", cells)
+    rows = grade_notebook(submission, Limits(timeout_s=60, cpu_s=10))
+    first = next(row for row in rows if row.exercise == FIRST)
+    assert first.status == "correct"
+    assert first.stopped == "the kernel died in cell 4 (its CPU time ran out: the cap is 10 s)"

@@ -72,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         pattern = student_pattern(arguments.student_id) if arguments.student_id else None
-        limits = Limits(timeout_s=arguments.timeout, memory_bytes=int(arguments.memory * GIB))
+        limits = Limits(
+            timeout_s=arguments.timeout,
+            memory_bytes=int(arguments.memory * GIB),
+            cpu_s=int(2 * arguments.timeout) + 1,  # two busy threads for the whole time limit
+        )
         return grade_notebooks(
             arguments.notebooks,
             arguments.csv,

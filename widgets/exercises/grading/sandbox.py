@@ -122,7 +122,7 @@ def jail_command(folder: Path, limits: Limits) -> list[str]:
     command += [
         "prlimit",
         f"--data={limits.memory_bytes}",
-        f"--cpu={int(limits.cpu_s)}",
+        f"--cpu={int(limits.cpu_s)}:{int(limits.cpu_s) + 5}",  # SIGXCPU, then SIGKILL
         f"--nproc={limits.processes}",
         f"--fsize={limits.file_bytes}",
         "--core=0",
