@@ -278,6 +278,8 @@ def test_caps_and_crashes_stop_the_run_keep_earlier_answers_and_say_why(graded) 
         "lab03.kv_cache_mib._judge(1)",
         "lab03.kv_cache_mib.reveal()",
         "lab03.kv_cache_mib.forget()",
+        "from widgets.exercises import *\nExercise._matches = lambda *args: True",
+        "type(lab03.kv_cache_mib)._matches = lambda *args: True",
     ],
 )
 def test_forging_code_is_flagged(source: str) -> None:

@@ -6,8 +6,9 @@ learner may read `.answer` by mistake or out of curiosity, but a TA should look.
 - reading a reference answer or an exercise's internals (`lab02.conv_params.answer`, `.solution`,
   `.record`, a private attribute of a lab module or an exercise);
 - calling `reveal()` or `forget()`;
-- importing the answer key, the grader, or the exercises' classes and modules;
-- assigning to an attribute of anything from the package (patching `Exercise`, a lab module);
+- importing the answer key, the grader, the exercises' classes and modules, or `*` from the package;
+- assigning to an attribute of anything from the package (patching `Exercise`, a lab module), or
+  to a private attribute of anything;
 - code the grader cannot read statically: eval/exec, `setattr`, `__dict__`, `sys.modules`,
   `subprocess`, shell escapes and magics that run code or files.
 """
@@ -94,6 +95,8 @@ def _attribute(node: ast.Attribute, package_names: dict[str, str]) -> Iterator[s
     name = dotted(node) or f"….{node.attr}"
     if isinstance(node.ctx, ast.Store | ast.Del) and _from_package(node.value, package_names):
         yield f"assigns to {name} (patches the package)"
+    elif isinstance(node.ctx, ast.Store | ast.Del) and node.attr.startswith("_"):
+        yield f"assigns to {name} (a private attribute)"
     elif node.attr in REFERENCE:
         yield f"reads {name} (a reference answer or a record)"
     elif node.attr in DUNDERS:
@@ -115,7 +118,7 @@ def _import(node: ast.Import | ast.ImportFrom) -> Iterator[str]:
         module = node.module or ""
         modules = [module, *(f"{module}.{alias.name}" for alias in node.names)]
         for alias in node.names:
-            if module.startswith("widgets") and alias.name in SENSITIVE_NAMES:
+            if module.startswith("widgets") and alias.name in SENSITIVE_NAMES | {"*"}:
                 yield f"imports {alias.name} from {module}"
     for module in modules:
         for sensitive, why in SENSITIVE_IMPORTS.items():
