@@ -42,7 +42,10 @@ def python_source(source: str) -> str:
     """The cell as plain Python: IPython's magics and shell escapes become function calls."""
     from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager().transform_cell(source)
+    try:
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython cannot read it either: the kernel will raise
+        return source
 
 
 @cache
@@ -75,12 +78,11 @@ def lab_aliases(trees: list[ast.Module]) -> dict[str, str]:
 
 def dotted(node: ast.AST) -> str | None:
     """'a.b.c' for a chain of names and attributes, else None."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
-    return None
+    names = []
+    while isinstance(node, ast.Attribute):
+        names.append(node.attr)
+        node = node.value
+    return ".".join([node.id, *reversed(names)]) if isinstance(node, ast.Name) else None
 
 
 def lab_of(path: str, aliases: dict[str, str]) -> str | None:
@@ -133,7 +135,8 @@ def code_cells(notebook: Any) -> list[Cell]:
 
 
 def _tree(python: str) -> ast.Module | None:
+    """The syntax tree, or None for code Python cannot parse (nor can the kernel, then)."""
     try:
         return ast.parse(python)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None

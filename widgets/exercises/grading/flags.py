@@ -51,10 +51,15 @@ def flags(cells: Sequence[Cell]) -> list[str]:
     for cell in cells:
         if cell.tree is not None:
             for reason in _reasons(cell.tree, package_names):
-                line = f"cell {cell.number}: {reason}"
+                line = _shorten(f"cell {cell.number}: {reason}")
                 if line not in found:
                     found.append(line)
     return found
+
+
+def _shorten(text: str, width: int = 200) -> str:
+    """`text`, cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _package_imports(trees: list[ast.Module]) -> dict[str, str]:
