@@ -14,6 +14,8 @@ from typing import Any
 
 import nbformat
 
+from widgets.core.units import MIB
+
 from .cells import Cell, code_cells, exercise_names, lab_aliases
 from .flags import flags
 from .judge import judge
@@ -24,6 +26,7 @@ from .sandbox import NOBODY, Limits, Sandbox, require_tools
 from .stamp import read_stamp, stamp_flags
 
 STATUSES = ("correct", "wrong", "unanswered", "error")
+MAX_NOTEBOOK_BYTES = 64 * MIB  # a submission is read whole into the grader's memory
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def grade_notebook(
     limits = limits or Limits()
     name = str(path)
     try:
+        if Path(path).stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"larger than {MAX_NOTEBOOK_BYTES // MIB} MiB")
         notebook = nbformat.read(path, as_version=4)
         cells = code_cells(notebook)
     except Exception as error:  # not JSON, not a notebook, unreadable
