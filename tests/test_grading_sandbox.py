@@ -280,6 +280,10 @@ def test_caps_and_crashes_stop_the_run_keep_earlier_answers_and_say_why(graded) 
         "lab03.kv_cache_mib.forget()",
         "from widgets.exercises import *\nExercise._matches = lambda *args: True",
         "type(lab03.kv_cache_mib)._matches = lambda *args: True",
+        "getattr(lab03.kv_cache_mib, 'answer')",
+        "import operator\noperator.attrgetter('answer')(lab03.kv_cache_mib)",
+        "lab03.kv_cache_mib.__getattribute__('answer')",
+        "import dataclasses\ndataclasses.asdict(lab03.kv_cache_mib)",
     ],
 )
 def test_forging_code_is_flagged(source: str) -> None:
@@ -334,6 +338,12 @@ def test_learner_copies_carry_the_stamp_the_grader_reads() -> None:
     assert stamp_flags(Stamp("lab02", None), None) == ["the lab stamp names no release"]
     copy.metadata[STAMP] = {"lab": "lab99", "version": __version__}
     assert read_stamp(copy).lab is None
+
+
+def test_displaying_an_exercise_shows_no_answer() -> None:
+    shown = repr(lab03.kv_cache_mib)
+    assert lab03.kv_cache_mib.question in shown
+    assert f"{lab03.kv_cache_mib.answer:g}" not in shown and "answer=" not in shown
 
 
 def test_without_bwrap_grading_stops_with_a_clear_error(monkeypatch, tmp_path: Path) -> None:

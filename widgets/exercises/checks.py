@@ -57,13 +57,13 @@ class Exercise:
     """
 
     question: str
-    answer: float | str
+    answer: float | str = field(repr=False)  # shown by reveal(), never by displaying the object
     hint: str  # points at the idea, never gives the answer
-    mistakes: Sequence[Mistake] = ()
+    mistakes: Sequence[Mistake] = field(default=(), repr=False)
     unit: str = ""
     tolerance: float = 0.01
     choices: Sequence[str] = ()
-    solution: Sequence[str] = ()
+    solution: Sequence[str] = field(default=(), repr=False)
     record: Record = field(default_factory=Record, init=False, repr=False, compare=False)
     name: str = field(default="", init=False, repr=False, compare=False)  # "lab02.conv_params"
 

@@ -33,11 +33,15 @@ SENSITIVE_IMPORTS = {
     }.items()
 }
 SENSITIVE_NAMES = {"answer_key", "grading", "Exercise", "Prediction", "Record", "Lab", "items_of"}
-ESCAPES = {"subprocess", "runpy", "ctypes", "gc", "importlib", "inspect", "pty", "multiprocessing"}
+ESCAPES = {
+    "subprocess", "runpy", "ctypes", "gc", "importlib", "inspect", "pty", "multiprocessing",
+    "dataclasses", "pickle", "copyreg", "marshal",
+}  # fmt: skip
 DYNAMIC_CALLS = {"eval", "exec", "compile", "__import__", "globals", "vars", "setattr", "delattr"}
 DUNDERS = {
     "__dict__", "__class__", "__globals__", "__subclasses__", "__builtins__", "__code__",
     "__closure__", "__setattr__", "__delattr__", "__mro__", "__bases__", "__func__", "__self__",
+    "__getattribute__", "__reduce__", "__reduce_ex__", "__getstate__",
 }  # fmt: skip
 SAFE_MAGICS = {"matplotlib", "load_ext", "autoreload", "pip", "who", "whos", "pwd"}
 CODE_MAGICS = {"time", "timeit", "prun", "capture"}  # their argument is Python: analysed
@@ -139,6 +143,14 @@ def _call(node: ast.Call, package_names: dict[str, str]) -> Iterator[str]:
         yield f"calls {function.id}()"
     elif isinstance(function, ast.Name) and function.id == "getattr" and not _constant(node, 1):
         yield "calls getattr() with a computed name"
+    elif (dotted(function) or "").endswith(("getattr", "attrgetter")) and (
+        names := [
+            arg.value
+            for arg in node.args
+            if isinstance(arg, ast.Constant) and str(arg.value).split(".")[-1] in REFERENCE
+        ]
+    ):
+        yield f"reads .{names[0]} by name (a reference answer or a record)"
     elif isinstance(function, ast.Attribute):
         if function.attr in ("reveal", "forget"):
             yield f"calls {dotted(function) or function.attr}()"
