@@ -7,7 +7,9 @@ web), so they show the answers right under the prompts. A learner works in copie
     python -m widgets.labs --fresh 03     # a fresh copy of lab 03; the old one moves to my-labs/backup/
 
 Copies are never overwritten: a learner's edits stay (`make lab` runs the first command before
-it opens JupyterLab, binder/postBuild the same on Binder), and labs/ is never written to.
+it opens JupyterLab, binder/postBuild the same on Binder), and labs/ is never written to. Each copy
+carries a stamp in its metadata, `{"effml_widgets": {"lab": "lab03", "version": "0.1.0"}}`: the
+grader takes the lab from it and flags a copy of another lab or release.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ from pathlib import Path
 
 import nbformat
 
+from widgets import __version__
 from widgets.manifest import LABS
+
+STAMP = "effml_widgets"  # the notebook metadata key of a learner copy's lab and release
 
 
 def learner_copy(lab: Path) -> nbformat.NotebookNode:
-    """The notebook without outputs, execution counts, run timings or saved widget state."""
+    """The notebook without outputs, execution counts, run timings or saved widget state,
+    stamped with its lab and the package's version if it is one of the manifest's labs."""
     notebook = nbformat.read(lab, as_version=4)
     notebook.metadata.pop("widgets", None)  # widget views saved with the outputs
+    info = {info.notebook: info for info in LABS}.get(lab.name)
+    if info is not None:
+        notebook.metadata[STAMP] = {"lab": info.module, "version": __version__}
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":

@@ -17,6 +17,7 @@ SAFE_MEMORY_SHARE = 0.5  # share of the available memory a computation may plan 
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")  # steps of 1024
 SI_PREFIXES = ("", "K", "M", "G", "T", "P", "E")  # steps of 1000
 MIB = 1024**2  # bytes in one MiB
+GIB = 1024**3  # bytes in one GiB
 
 
 def flops_from_macs(macs: float) -> float:

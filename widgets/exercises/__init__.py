@@ -36,8 +36,9 @@ A prediction is committed first, then the measured value is revealed beside it:
 A stuck learner gets a way out: after three wrong tries the feedback offers `reveal()`, which
 shows the worked solution (`solution`: the steps with the numbers filled in, computed from the
 same arguments as the answer). `progress()` (or `lab02.progress()`) tabulates every exercise and
-prediction: unanswered, wrong (and how often), correct or revealed. The same records let
-`python -m widgets.exercises grade` collect the answers of a submitted notebook.
+prediction: unanswered, wrong (and how often), correct or revealed. The records are the
+learner's own: `python -m widgets.exercises grade` never trusts them, it reads each check's
+answer after its cell and judges it in its own process (grading/).
 
 The package, one idea a module: feedback.py (the box a check shows), mistakes.py (typical wrong
 answers), checks.py (Exercise, Prediction and the learner's Record), lab.py (a lab module's

@@ -21,8 +21,8 @@ class Record:
     """What the learner did with one exercise or prediction in this kernel.
 
     `answer` is the last answer checked (a number or a name; the repr of anything else) and
-    `status` what its check said; `progress()` reports the whole history, the grader the last
-    answer, as a notebook run top to bottom leaves it.
+    `status` what its check said; `progress()` reports the whole history. The grader reads only
+    `checks`, to know whether a check ran, and judges the answer itself.
     """
 
     status: str = "unanswered"  # of the last check: correct, wrong, unanswered or invalid
@@ -57,13 +57,13 @@ class Exercise:
     """
 
     question: str
-    answer: float | str
+    answer: float | str = field(repr=False)  # shown by reveal(), never by displaying the object
     hint: str  # points at the idea, never gives the answer
-    mistakes: Sequence[Mistake] = ()
+    mistakes: Sequence[Mistake] = field(default=(), repr=False)
     unit: str = ""
     tolerance: float = 0.01
     choices: Sequence[str] = ()
-    solution: Sequence[str] = ()
+    solution: Sequence[str] = field(default=(), repr=False)
     record: Record = field(default_factory=Record, init=False, repr=False, compare=False)
     name: str = field(default="", init=False, repr=False, compare=False)  # "lab02.conv_params"
 

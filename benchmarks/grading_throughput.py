@@ -1,0 +1,87 @@
+"""Grading throughput: N learner copies of lab 03 filled in from the key, graded with --jobs J.
+
+    .venv/bin/python benchmarks/grading_throughput.py --copies 8 --jobs 1 2
+
+Each run is the real command (`python -m widgets.exercises grade`, sandboxed) in a fresh
+process, so the grader's own start (importing torch and the labs) is counted once per run. The
+table gives the wall time, the seconds per notebook after that start, and the time 200
+submissions would take at that rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from widgets.exercises import Exercise, items_of, lab03
+from widgets.exercises.answer_key import answer_literal
+from widgets.labs import learner_copy
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASS_SIZE = 200
+
+
+def filled_copy() -> nbformat.NotebookNode:
+    """Lab 03 as a learner gets it, every answer cell filled in from the key."""
+    exercises = {name: item for name, item in items_of(lab03).items() if isinstance(item, Exercise)}
+    notebook = learner_copy(ROOT / "labs" / "03_transformers_attention.ipynb")
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    for cell, following in itertools.pairwise(code):
+        checked = re.match(r"lab03\.(\w+)\.check\(answer\)", following.source.strip())
+        if cell.source.startswith("answer = None") and checked:
+            cell.source = f"answer = {answer_literal(exercises[checked[1]])}"
+    return notebook
+
+
+def grader_start_s() -> float:
+    """The grader process's own start: importing the package and building every lab."""
+    code = "from widgets.exercises.grading.cells import exercise_names; exercise_names()"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--copies", type=int, default=8)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    arguments = parser.parse_args()
+    notebook = filled_copy()
+    start_s = grader_start_s()
+    print(f"grader start: {start_s:.1f} s")
+    print("| jobs | notebooks | wall s | s per notebook | 200 submissions, min |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for index in range(arguments.copies):
+            paths.append(Path(folder, f"{100000 + index}_lab03.ipynb"))
+            nbformat.write(notebook, paths[-1])
+        for jobs in arguments.jobs:
+            csv_path = Path(folder, f"grades-{jobs}.csv")
+            command = [sys.executable, "-m", "widgets.exercises", "grade", *map(str, paths)]
+            command += ["--csv", str(csv_path), "--jobs", str(jobs)]
+            began = time.perf_counter()
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            wall = time.perf_counter() - began
+            with open(csv_path, newline="") as file:
+                statuses = {row["status"] for row in csv.DictReader(file)}
+            if statuses != {"correct"}:
+                raise SystemExit(f"jobs {jobs}: not every answer graded correct: {statuses}")
+            each = (wall - start_s) / len(paths)
+            print(
+                f"| {jobs} | {len(paths)} | {wall:.1f} | {each:.1f} | "
+                f"{(start_s + each * CLASS_SIZE) / 60:.1f} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
