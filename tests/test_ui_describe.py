@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 import widgets
-from widgets.ui import base
+from widgets.ui import base, live_region
 from widgets.ui.base import NUMBERS_TITLE
 
 # explorer -> a control change that changes what its pictures show
@@ -91,12 +91,12 @@ def test_a_drag_is_announced_once_the_controls_rest(monkeypatch: pytest.MonkeyPa
     explorer = widgets.AttentionExplorer()
     first = explorer.widget.children[5].value
     loop = _KernelLoop()
-    monkeypatch.setattr(base, "_kernel_event_loop", lambda: loop)
+    monkeypatch.setattr(live_region, "_kernel_event_loop", lambda: loop)
     for d_model in (256, 512, 768, 1024):
         explorer.controls["d_model"].value = d_model
     assert explorer.widget.children[5].value == first  # nothing said while the slider moves
     (timer,) = loop.waiting()  # one announcement, for the last step...
-    assert timer.delay_s == base.ANNOUNCE_AFTER_S
+    assert timer.delay_s == live_region.ANNOUNCE_AFTER_S
     timer.callback()  # ...made once the slider rests
     rested = explorer.widget.children[5].value
     assert rested != first and "attention MACs" in rested  # the numbers it stopped at

@@ -133,7 +133,7 @@ ANNOUNCES_THE_TABLE = """root => {
 
 def assert_announces(page: Page) -> None:
     """After a slider step that changes the readouts, the live region of a package explorer says
-    the new numbers (once the slider rests: widgets/ui/base.py ANNOUNCE_AFTER_S)."""
+    the new numbers (once the slider rests: widgets/ui/live_region.py ANNOUNCE_AFTER_S)."""
     for explorer in explorers(page):
         if not explorer.evaluate("root => root.classList.contains('effml-explorer')"):
             continue

@@ -40,12 +40,10 @@ other models, at start).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import html
 import math
 import numbers
-import sys
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -60,6 +58,7 @@ from widgets.core.validate import check_choice, check_number
 from . import style
 from .accessible_names import EXPLORER_CLASS, AccessibleNames
 from .describe import data_table, describe_figure
+from .live_region import LiveRegion
 from .render import (
     Panel,
     coarse_limits,
@@ -78,7 +77,6 @@ __all__ = ["Explorer", "Share", "coarse_limits", "data_url", "format_readout", "
 
 
 NUMBERS_TITLE = "Numbers behind the pictures"
-ANNOUNCE_AFTER_S = 0.5  # the live region speaks once the controls rest this long
 
 
 class Share(float):
@@ -145,10 +143,7 @@ class Explorer:
         self._message_html.add_class("effml-message")
         # for learners who do not see the pictures: a polite announcement of the new numbers,
         # and the numbers behind the pictures as tables, made only while that section is open
-        self._announcement = ipywidgets.HTML()
-        self._announcement.add_class("effml-announcement")
-        self._pending_announcement = ""
-        self._announce_timer: asyncio.TimerHandle | None = None
+        self._live_region = LiveRegion()
         # (a toggle button, not an Accordion: ipywidgets' accordion header text is below the
         # WCAG AA contrast in JupyterLab's light theme)
         self._numbers_button = ipywidgets.ToggleButton(
@@ -166,7 +161,7 @@ class Explorer:
                 self._pictures,
                 self._readouts_html,
                 self._descriptions_html,
-                self._announcement,
+                self._live_region.widget,
                 self._numbers,
                 AccessibleNames(),  # names the slider handles and pictures in the browser
             ]
@@ -289,7 +284,7 @@ class Explorer:
             )
             + "</div>"
         )
-        self._announce(facts)
+        self._live_region.announce(facts)
         if changed:
             self._refresh_numbers()
         self._show_message("")
@@ -316,30 +311,6 @@ class Explorer:
             for name, value in readouts.items()
         )
 
-    def _announce(self, text: str) -> None:
-        """Put `text` in the live region once the controls rest for ANNOUNCE_AFTER_S: a drag
-        sends many steps a second, and a screen reader should read the numbers it stops at."""
-        self._pending_announcement = text
-        loop = _kernel_event_loop()
-        if loop is None:  # a script or a test: nothing to wait on
-            self._announcement.value = self._announcement_html(text)
-            return
-        if self._announce_timer is not None:
-            self._announce_timer.cancel()
-        self._announce_timer = loop.call_later(ANNOUNCE_AFTER_S, self._announce_pending)
-
-    def _announce_pending(self) -> None:
-        self._announce_timer = None
-        self._announcement.value = self._announcement_html(self._pending_announcement)
-
-    def _announcement_html(self, text: str) -> str:
-        """`text` in a polite live region (read out by screen readers when it changes, without
-        moving the focus), visually hidden: the readouts table shows the same numbers."""
-        return (
-            f'<div role="status" aria-live="polite" style="{style.VISUALLY_HIDDEN_CSS}">'
-            f"{html.escape(text)}</div>"
-        )
-
     def _readouts_table(self, readouts: dict[str, Any]) -> str:
         rows = "".join(
             f'<tr><th style="{style.READOUT_NAME_CSS}">'
@@ -354,19 +325,6 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict:
         return self.widget._repr_mimebundle_(**kwargs)
-
-
-def _kernel_event_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop of the IPython kernel running this, while it runs (it handles the widgets'
-    messages); None in a script or a test, even one where another library runs a loop."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    if shell is None or not hasattr(shell, "kernel"):  # not a kernel's shell
-        return None
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def format_readout(value: Any) -> str:
