@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 # `make test-lowest`: a second venv at the lowest versions pyproject.toml admits
 VENV_LOWEST ?= .venv-lowest
 
-.PHONY: install lab fresh-lab test test-lowest lint bench
+.PHONY: install lab fresh-lab test test-lowest lint bench hub
 
 install: $(VENV)/.installed
 
@@ -55,6 +55,12 @@ test: install
 test-lowest: $(VENV_LOWEST)/.installed
 	bash scripts/install_browser.sh
 	$(VENV_LOWEST)/bin/python -m pytest tests
+
+# A JupyterHub for a class on this machine (docs/instructor.md, "A hub on one machine"):
+# HUB_PASSWORD=... make hub. Settings: the environment variables in hub/jupyterhub_config.py.
+hub: install
+	bash scripts/install_hub.sh
+	$(VENV)/bin/jupyterhub -f hub/jupyterhub_config.py
 
 bench: install
 	$(PY) -m pip install -q fvcore thop ptflops torchinfo
