@@ -17,9 +17,13 @@ jupyterhub-idle-culler stops idle servers. Settings come from environment variab
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +41,15 @@ CGROUP_NAME = os.environ.get("HUB_CGROUP", "effml-hub")
 
 password = os.environ.get("HUB_PASSWORD")
 if not password:
-    sys.exit("HUB_PASSWORD is not set: export HUB_PASSWORD=... (the learners' shared test password)")
+    sys.exit(
+        "HUB_PASSWORD is not set: export HUB_PASSWORD=... (the learners' shared test password)"
+    )
 DATA.mkdir(parents=True, exist_ok=True)
 
 # --- where it listens, where it keeps its state ---------------------------------------------------
-c.JupyterHub.bind_url = f"http://{os.environ.get('HUB_IP', '127.0.0.1')}:{os.environ.get('HUB_PORT', '8000')}"
+c.JupyterHub.bind_url = (
+    f"http://{os.environ.get('HUB_IP', '127.0.0.1')}:{os.environ.get('HUB_PORT', '8000')}"
+)
 c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{os.environ.get('HUB_API_PORT', '8081')}"
 c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('PROXY_API_PORT', '8001')}"
 c.ConfigurableHTTPProxy.command = [
@@ -100,6 +108,21 @@ class LimitedLocalProcessSpawner(SimpleLocalProcessSpawner):
             return []
         return folders
 
+    async def _empty(self, folder: Path, grace_s: float = 5.0) -> None:
+        """Wait for the processes left in the learner's cgroup (kernels stop after their
+        server) for `grace_s`, then kill them: nothing the learner started outlives the server."""
+        procs = folder / "cgroup.procs"
+        kill_at = time.monotonic() + grace_s
+        while procs.exists() and (pids := procs.read_text().split()):
+            if time.monotonic() > kill_at + grace_s:  # SIGKILL did not take: leave the group
+                self.log.warning("%s: processes %s outlived their server", self.user.name, pids)
+                return
+            if time.monotonic() > kill_at:
+                for pid in pids:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
+            await asyncio.sleep(0.1)
+
     def make_preexec_fn(self, name: str) -> Any:
         folders = self._make_cgroups()
         parent_preexec = super().make_preexec_fn(name)
@@ -114,7 +137,8 @@ class LimitedLocalProcessSpawner(SimpleLocalProcessSpawner):
 
     async def stop(self, now: bool = False) -> None:
         await super().stop(now=now)
-        for folder in self._cgroups():  # kernels stop with their server; then the groups can go
+        for folder in self._cgroups():
+            await self._empty(folder)
             for empty in (folder, folder.parent):  # the parent once the last learner has gone
                 try:
                     empty.rmdir()
