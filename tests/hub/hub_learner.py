@@ -97,10 +97,10 @@ class Kernel:
         """The sliders the kernel has opened, in the order it opened them."""
         return [comm for comm in self.comms.values() if comm.model_name in SLIDER_MODELS]
 
-    def move(self, slider: Comm, value: float) -> float:
+    def move(self, slider: Comm, value: float) -> float | None:
         """Set `slider` to `value` as a front end does (a comm_msg "update"); return the seconds
-        until the kernel sent a new picture (an Image's value), or raise LearnerError if the
-        kernel went idle without one."""
+        until the kernel sent a new picture (an Image's value), or None if the kernel went idle
+        without one (a setting the explorer refuses with a message)."""
         start = time.perf_counter()
         msg_id = self.send("shell", "comm_msg", {
             "comm_id": slider.comm_id,
@@ -111,8 +111,6 @@ class Kernel:
             if seconds is None and is_new_picture(message, self.comms):
                 seconds = time.perf_counter() - start
         slider.state["value"] = value
-        if seconds is None:
-            raise LearnerError(f"no new picture after moving {slider.state.get('description')!r}")
         return seconds
 
     def close(self) -> None:
