@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomllib
 from packaging.requirements import Requirement
 
@@ -74,3 +75,18 @@ def test_readme_launch_links_open_the_learner_copies():
     for link in links:
         path = re.search(r"urlpath=lab/tree/(\S+)", link)[1]
         assert path.startswith("my-labs/") and path.removeprefix("my-labs/") in labs, link
+
+
+def test_the_launch_links_name_a_ref_of_this_repository():
+    """Binder builds the ref the badge and the links name: it must be a branch or tag here."""
+    shown = subprocess.run(["git", "show-ref"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode not in (0, 1):  # 1: a repository without refs
+        pytest.skip(f"not a git checkout: {shown.stderr.strip()}")
+    names = set()
+    for ref in shown.stdout.split()[1::2]:  # refs/heads/main, refs/remotes/origin/main, ...
+        kind, _, name = ref.removeprefix("refs/").partition("/")
+        names.add(name.partition("/")[2] if kind == "remotes" else name)
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"https://mybinder\.org/v2/gh/[^/]+/[^/]+/([^?)\s]+)", readme)
+    assert links and set(links) <= names, f"{sorted(set(links) - names)} is no branch or tag here"
+
