@@ -90,3 +90,16 @@ def test_the_launch_links_name_a_ref_of_this_repository():
     links = re.findall(r"https://mybinder\.org/v2/gh/[^/]+/[^/]+/([^?)\s]+)", readme)
     assert links and set(links) <= names, f"{sorted(set(links) - names)} is no branch or tag here"
 
+
+def test_the_instructors_outputs_are_never_committed():
+    """The answer key, the grades and the graded notebooks are git-ignored wherever written."""
+    outputs = ["answer-key.md", "docs/answer-key.md", "grades.csv", "grades-lab03.csv", "lms.csv"]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *outputs, "graded/x.ipynb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if ignored.returncode == 128:
+        pytest.skip(f"not a git checkout: {ignored.stderr.strip()}")
+    assert ignored.stdout.split() == [*outputs, "graded/x.ipynb"]
