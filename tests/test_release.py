@@ -131,6 +131,11 @@ def test_three_releases_reach_a_student_who_edits_and_one_who_joins_late(
     assert cell_sources(b / "my-labs" / LAB1) == cell_sources(source / LAB1)
     assert cell_sources(b / "my-labs" / LAB1)[-1] == "An appendix"
     assert nbformat.read(a / "my-labs" / LAB1, as_version=4).metadata[STAMP]["version"] == "0.3.0"
+    # A fresh copy on a hub: rename yours and pull again (nbgitpuller restores a missing file).
+    (a / "my-labs" / LAB1).rename(a / "my-labs" / "mine.ipynb")
+    a = pull(url, tmp_path / "a")
+    assert cell_sources(a / "my-labs" / LAB1) == cell_sources(source / LAB1)
+    assert cell_sources(a / "my-labs" / "mine.ipynb") == ours
     again = release(url, BRANCH, source, version="0.3.0", tag=True)
     assert again.commit is None and again.tag is None and again.head == third.commit
 
