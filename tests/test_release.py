@@ -12,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgitpuller.pull import GitPuller
 
+import widgets.release
 from widgets import __version__
 from widgets.labs import STAMP, main
 from widgets.manifest import LABS
@@ -165,6 +166,25 @@ def test_a_tag_of_an_earlier_release_is_not_moved(source: Path, url: str) -> Non
     write_lab(source, LAB1, ["A change without a new version"])
     with pytest.raises(ReleaseError, match=r"--tag: learner-v0\.1\.0 already names commit"):
         release(url, BRANCH, source, tag=True, version="0.1.0")
+
+
+def test_a_release_pushed_meanwhile_is_not_overwritten(source: Path, url: str, monkeypatch) -> None:
+    release(url, BRANCH, source, version="0.1.0")
+    write = widgets.release.write_release
+
+    def someone_else_releases_first(*arguments) -> None:
+        monkeypatch.setattr(widgets.release, "write_release", write)
+        release(url, BRANCH, source, version="0.2.0")
+        write(*arguments)
+
+    monkeypatch.setattr(widgets.release, "write_release", someone_else_releases_first)
+    with pytest.raises(ReleaseError, match=r"^push: learner of .* moved while this release"):
+        release(url, BRANCH, source, version="0.3.0")
+    bare = Path(url.removeprefix("file://"))
+    assert git("log", "--format=%s", BRANCH, cwd=bare).splitlines() == [
+        "release 0.2.0",
+        "release 0.1.0",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,15 @@ def release(
             _git("tag", "-a", tag_name, "-m", f"release {version}", cwd=work)
             refs.append(f"refs/tags/{tag_name}:refs/tags/{tag_name}")
         if refs:
-            _git("push", "-q", "--atomic", "origin", *refs, cwd=work, parameter="push")
+            try:
+                _git("push", "-q", "--atomic", "origin", *refs, cwd=work, parameter="push")
+            except ReleaseError as error:
+                if "[rejected]" not in str(error):
+                    raise
+                raise ReleaseError(
+                    f"push: {branch} of {repo} moved while this release was made (another "
+                    "release?); nothing was pushed: run the release again"
+                ) from error
     return Release(version, branch, commit, tag_name if tag_name and not tagged else None, head)
 
 
