@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,13 +44,14 @@ class Release:
     head: str  # the branch's commit after the release
 
 
-def _git(*arguments: str, cwd: Path | None = None, parameter: str = "git") -> str:
-    """Run git; its standard output, or a ReleaseError naming `parameter` and git's message."""
+def _git(*arguments: str, cwd: Path | None = None, parameter: str = "") -> str:
+    """Run git; its standard output, or a ReleaseError with git's message (after `parameter`)."""
     done = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        said = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        said = "; ".join(line for line in said if not line.startswith("hint:"))
-        raise ReleaseError(f"{parameter}: git {arguments[0]} failed: {said}")
+        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+        said = "; ".join(line for line in lines if not line.startswith("hint:"))
+        prefix = f"{parameter}: " if parameter else ""
+        raise ReleaseError(f"{prefix}git {arguments[0]} failed: {said}")
     return done.stdout.strip()
 
 
@@ -163,7 +163,3 @@ def main(argv: list[str] | None = None) -> int:
     if done.tag:
         print(f"tag {done.tag} pushed for commit {done.head[:7]}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
