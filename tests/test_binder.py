@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import tomllib
 from packaging.requirements import Requirement
 
@@ -74,3 +75,31 @@ def test_readme_launch_links_open_the_learner_copies():
     for link in links:
         path = re.search(r"urlpath=lab/tree/(\S+)", link)[1]
         assert path.startswith("my-labs/") and path.removeprefix("my-labs/") in labs, link
+
+
+def test_the_launch_links_name_a_ref_of_this_repository():
+    """Binder builds the ref the badge and the links name: it must be a branch or tag here."""
+    shown = subprocess.run(["git", "show-ref"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode not in (0, 1):  # 1: a repository without refs
+        pytest.skip(f"not a git checkout: {shown.stderr.strip()}")
+    names = set()
+    for ref in shown.stdout.split()[1::2]:  # refs/heads/main, refs/remotes/origin/main, ...
+        kind, _, name = ref.removeprefix("refs/").partition("/")
+        names.add(name.partition("/")[2] if kind == "remotes" else name)
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"https://mybinder\.org/v2/gh/[^/]+/[^/]+/([^?)\s]+)", readme)
+    assert links and set(links) <= names, f"{sorted(set(links) - names)} is no branch or tag here"
+
+
+def test_the_instructors_outputs_are_never_committed():
+    """The answer key, the grades and the graded notebooks are git-ignored wherever written."""
+    outputs = ["answer-key.md", "docs/answer-key.md", "grades.csv", "grades-lab03.csv", "lms.csv"]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *outputs, "graded/x.ipynb"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if ignored.returncode == 128:
+        pytest.skip(f"not a git checkout: {ignored.stderr.strip()}")
+    assert ignored.stdout.split() == [*outputs, "graded/x.ipynb"]

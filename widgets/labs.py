@@ -5,6 +5,7 @@ web), so they show the answers right under the prompts. A learner works in copie
 
     python -m widgets.labs                # copy each lab missing from my-labs/, output-free
     python -m widgets.labs --fresh 03     # a fresh copy of lab 03; the old one moves to my-labs/backup/
+    python -m widgets.labs release --repo URL --branch learner   # publish them: widgets/release.py
 
 Copies are never overwritten: a learner's edits stay (`make lab` runs the first command before
 it opens JupyterLab, binder/postBuild the same on Binder), and labs/ is never written to. Each copy
@@ -27,14 +28,14 @@ from widgets.manifest import LABS
 STAMP = "effml_widgets"  # the notebook metadata key of a learner copy's lab and release
 
 
-def learner_copy(lab: Path) -> nbformat.NotebookNode:
+def learner_copy(lab: Path, version: str = __version__) -> nbformat.NotebookNode:
     """The notebook without outputs, execution counts, run timings or saved widget state,
-    stamped with its lab and the package's version if it is one of the manifest's labs."""
+    stamped with its lab and the release `version` if it is one of the manifest's labs."""
     notebook = nbformat.read(lab, as_version=4)
     notebook.metadata.pop("widgets", None)  # widget views saved with the outputs
     info = {info.notebook: info for info in LABS}.get(lab.name)
     if info is not None:
-        notebook.metadata[STAMP] = {"lab": info.module, "version": __version__}
+        notebook.metadata[STAMP] = {"lab": info.module, "version": version}
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
@@ -75,6 +76,11 @@ def fresh_copy(labs_dir: Path, into: Path, number: str) -> tuple[Path, Path | No
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["release"]:
+        from widgets.release import main as release  # widgets.release imports this module
+
+        return release(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m widgets.labs", description=__doc__)
     parser.add_argument("--labs", type=Path, default=Path("labs"), help="default: labs")
     parser.add_argument("--into", type=Path, default=Path("my-labs"), help="default: my-labs")

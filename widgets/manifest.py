@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BINDER_REPO = "effml/effml-widgets"  # GitHub owner/name that Binder builds
-BINDER_REF = "v0.1.0"  # a tag, so that pushes to main do not force Binder to rebuild
+# A ref of BINDER_REPO that exists (tests/test_binder.py): Binder rebuilds after each push to a
+# branch, so once this repository has a release tag (git tag v0.1.0), pin the links to it.
+BINDER_REF = "main"
 
 
 @dataclass(frozen=True)
