@@ -15,6 +15,8 @@ import pytest
 import tomllib
 from packaging.requirements import Requirement
 
+from widgets import manifest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,17 +80,16 @@ def test_readme_launch_links_open_the_learner_copies():
 
 
 def test_the_launch_links_name_a_ref_of_this_repository():
-    """Binder builds the ref the badge and the links name: it must be a branch or tag here."""
-    shown = subprocess.run(["git", "show-ref"], cwd=ROOT, capture_output=True, text=True)
-    if shown.returncode not in (0, 1):  # 1: a repository without refs
-        pytest.skip(f"not a git checkout: {shown.stderr.strip()}")
-    names = set()
-    for ref in shown.stdout.split()[1::2]:  # refs/heads/main, refs/remotes/origin/main, ...
-        kind, _, name = ref.removeprefix("refs/").partition("/")
-        names.add(name.partition("/")[2] if kind == "remotes" else name)
+    """Binder builds the ref the badge and the links name: the development branch, main, or a
+    tag of this repository (a fresh clone may hold no other branch)."""
     readme = (ROOT / "README.md").read_text()
-    links = re.findall(r"https://mybinder\.org/v2/gh/[^/]+/[^/]+/([^?)\s]+)", readme)
-    assert links and set(links) <= names, f"{sorted(set(links) - names)} is no branch or tag here"
+    links = set(re.findall(r"https://mybinder\.org/v2/gh/[^/]+/[^/]+/([^?)\s]+)", readme))
+    assert links == {manifest.BINDER_REF}
+    if manifest.BINDER_REF != "main":
+        tags = subprocess.run(["git", "tag"], cwd=ROOT, capture_output=True, text=True)
+        if tags.returncode != 0:
+            pytest.skip(f"not a git checkout: {tags.stderr.strip()}")
+        assert manifest.BINDER_REF in tags.stdout.split(), f"no tag {manifest.BINDER_REF} here"
 
 
 def test_the_instructors_outputs_are_never_committed():
