@@ -4,7 +4,7 @@
 
 For each N, a fresh hub (hub/jupyterhub_config.py, its limits from the environment) and N
 learners at once, each in a thread of this process: log in through the form, spawn, pull the
-labs with an nbgitpuller link, run lab 03 top to bottom (the whole class pressing Run All at
+labs (the release's learner branch) with an nbgitpuller link, run lab 03's learner copy top to bottom (the whole class pressing Run All at
 once), then for `--seconds` move the lab's sliders as a learner does: a burst of 1-5 steps of
 one slider, each waiting for its picture, then 1-4 s of thought. Reports spawn and run-all
 times, control-to-new-picture times at the client (through the hub's proxy and the kernel's
@@ -35,7 +35,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hub"))
 
 from hub_learner import Kernel, Learner
-from hub_server import Hub, labs_repository, running_hub
+from hub_server import BRANCH, Hub, labs_repository, running_hub
 
 LAB = "03_transformers_attention.ipynb"
 FOLDER = "effml-labs"
@@ -90,9 +90,9 @@ def learner_session(hub: Hub, name: str, password: str, repo: str, seconds: floa
     try:
         learner.log_in()
         run.spawn_s = learner.spawn()
-        run.pull_s = learner.pull(repo, "main", FOLDER, f"labs/{LAB}")
-        kernel = learner.start_kernel(f"{FOLDER}/labs/{LAB}")
-        run.run_all_s = learner.run_all(kernel, f"{FOLDER}/labs/{LAB}")
+        run.pull_s = learner.pull(repo, BRANCH, FOLDER, f"my-labs/{LAB}")
+        kernel = learner.start_kernel(f"{FOLDER}/my-labs/{LAB}")
+        run.run_all_s = learner.run_all(kernel, f"{FOLDER}/my-labs/{LAB}")
     except Exception as error:
         run.error = f"{type(error).__name__}: {error}"[:300]
     try:

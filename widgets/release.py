@@ -4,7 +4,8 @@
 
 Fetches the branch with its history (or starts it if the repository has no such branch yet),
 replaces its files by this release's (my-labs/NN_*.ipynb, learner copies stamped with their lab
-and the package's version, and docs/glossary.md, which the labs link to), commits them as
+and the package's version; docs/glossary.md, which the labs link to; docs/explorers/, one
+explorer a notebook for Voila), commits them as
 "release X.Y.Z" on top of the previous release and pushes without force: each release descends
 from the one before, so nbgitpuller merges it into a student's clone of any earlier release. With
 nothing changed it commits and pushes nothing. `--tag` also tags the release commit BRANCH-vX.Y.Z.
@@ -27,6 +28,7 @@ from widgets.manifest import LABS
 
 COPIES = Path("my-labs")  # where the copies sit on the learner branch (the nbgitpuller links')
 LINKED = (Path("docs/glossary.md"),)  # files the labs link to, relative to the repository
+EXPLORERS = Path("docs/explorers")  # one explorer a notebook, for Voila in a lecture
 
 
 class ReleaseError(Exception):
@@ -61,13 +63,19 @@ def _remote_ref(repo: str, ref: str) -> str | None:
     return lines[-1].split()[0] if lines else None  # an annotated tag's commit comes last
 
 
+def carried_files(root: Path) -> list[Path]:
+    """The repository's files each release carries besides the copies, relative to `root`."""
+    explorers = sorted((root / EXPLORERS).glob("*.ipynb"))
+    return [*LINKED, *(path.relative_to(root) for path in explorers)]
+
+
 def write_release(labs_dir: Path, root: Path, into: Path, version: str) -> None:
     """Write this release's files into the working tree `into`: the copies and the linked docs."""
     (into / COPIES).mkdir(parents=True, exist_ok=True)
     for lab in (labs_dir / info.notebook for info in LABS):
         if lab.exists():
             nbformat.write(learner_copy(lab, version), into / COPIES / lab.name)
-    for linked in LINKED:
+    for linked in carried_files(root):
         (into / linked).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / linked, into / linked)
 

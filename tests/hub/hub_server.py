@@ -1,11 +1,10 @@
 """Start `make hub`'s JupyterHub (hub/jupyterhub_config.py) on free ports with its state in a
-folder of its own, and stop it with everything it started; and a git repository of the labs
+folder of its own, and stop it with everything it started; and a learner branch of the labs
 for nbgitpuller to pull. Shared by tests/hub/test_hub.py and benchmarks/class_load.py."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,11 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import psutil
 import requests
 
-from widgets import manifest
+from widgets.release import release
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "hub" / "jupyterhub_config.py"
@@ -32,6 +32,7 @@ PROXY = (
     / "configurable-http-proxy"
 )
 STARTUP_TIMEOUT_S = 90.0
+BRANCH = "learner"  # the learner branch labs_repository publishes
 
 
 def hub_installed() -> bool:
@@ -122,20 +123,16 @@ def stop(hub: Hub) -> None:
             process.kill()
 
 
-def labs_repository(folder: Path, release: str = "release 1") -> str:
-    """A bare git repository in `folder` whose branch main holds the labs, as an instructor's
-    learner repository does; its URL for nbgitpuller."""
-    work, bare = folder / "work", folder / "labs.git"
-    (work / "labs").mkdir(parents=True)
-    for lab in manifest.LABS:
-        shutil.copy(REPO / "labs" / lab.notebook, work / "labs" / lab.notebook)
-
-    def git(*args: str, cwd: Path = work) -> None:
-        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-    git("init", "-q", "-b", "main")
-    git("add", ".")
-    git("-c", "user.name=Instructor", "-c", "user.email=instructor@example.org",
-        "commit", "-q", "-m", release)  # fmt: skip
-    git("clone", "-q", "--bare", str(work), str(bare), cwd=folder)
+def labs_repository(folder: Path) -> str:
+    """A bare git repository in `folder` whose branch `learner` holds this release, published
+    by the instructor's command (widgets.release); its URL for nbgitpuller."""
+    bare = folder / "labs.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    identity = {
+        f"GIT_{who}_{key}": value
+        for who in ("AUTHOR", "COMMITTER")
+        for key, value in (("NAME", "Instructor"), ("EMAIL", "instructor@example.org"))
+    }
+    with mock.patch.dict(os.environ, identity):  # a CI machine may have no git identity
+        release(bare.as_uri(), BRANCH, REPO / "labs")
     return bare.as_uri()

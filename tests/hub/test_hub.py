@@ -1,6 +1,7 @@
 """`make hub` end to end: the hub starts from hub/jupyterhub_config.py, two learners log in
-through its form, spawn, pull the labs with an nbgitpuller link, run lab 03 in their kernels
-and move an explorer's slider through the hub's proxy; stopping the hub stops everything.
+through its form, spawn, pull the release's learner branch with an nbgitpuller link, run lab
+03's learner copy in their kernels and move an explorer's slider through the hub's proxy; one
+opens an explorer with Voila in their own server; stopping the hub stops everything.
 
 Needs the hub installed (scripts/install_hub.sh; `make test` runs it). Skipped otherwise,
 except on CI, where a missing hub fails."""
@@ -14,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 from hub_learner import Kernel, Learner, LearnerError
-from hub_server import hub_installed, labs_repository, running_hub
+from hub_server import BRANCH, hub_installed, labs_repository, running_hub
 
 from widgets import manifest
 
@@ -27,6 +28,7 @@ if not hub_installed():
 
 LAB = next(lab.notebook for lab in manifest.LABS if lab.notebook.startswith("03_"))
 FOLDER = "effml-labs"
+LAB_PATH = f"{FOLDER}/my-labs/{LAB}"
 
 
 def nudge(kernel: Kernel) -> float | None:
@@ -51,12 +53,12 @@ def test_two_learners_pull_run_and_move_a_slider(tmp_path):
             learner = Learner(hub.url, name, password)
             learner.log_in()
             learner.spawn()
-            learner.pull(repo, "main", FOLDER, f"labs/{LAB}")
-            assert (hub.data / "home" / name / FOLDER / "labs" / LAB).exists()
+            learner.pull(repo, BRANCH, FOLDER, f"my-labs/{LAB}")
+            assert (hub.data / "home" / name / LAB_PATH).exists()
 
-            kernel = learner.start_kernel(f"{FOLDER}/labs/{LAB}")
+            kernel = learner.start_kernel(LAB_PATH)
             try:
-                learner.run_all(kernel, f"{FOLDER}/labs/{LAB}")
+                learner.run_all(kernel, LAB_PATH)
                 assert kernel.sliders(), "lab 03 opened no slider"
                 assert nudge(kernel) is not None, "no new picture after a slider step"
                 kernel.execute(
@@ -66,6 +68,11 @@ def test_two_learners_pull_run_and_move_a_slider(tmp_path):
                 )
             finally:
                 kernel.close()
+
+        # Voila through the hub, for a lecture: the explorer runs in the learner's own server
+        explorer = f"{learner.server_url}/voila/render/{FOLDER}/docs/explorers/attention.ipynb"
+        page = learner.check(learner.http.get(explorer, timeout=120), "Voila")
+        assert "application/vnd.jupyter.widget-view+json" in page.text
 
         limits_enforced = "limits NOT enforced" not in hub.log_tail(100_000)
         if limits_enforced:  # each learner's kernels run in that learner's cgroup
