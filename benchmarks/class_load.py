@@ -4,10 +4,11 @@
 
 For each N, a fresh hub (hub/jupyterhub_config.py, its limits from the environment) and N
 learners at once, each in a thread of this process: log in through the form, spawn, pull the
-labs (the release's learner branch) with an nbgitpuller link, run lab 03's learner copy top to bottom (the whole class pressing Run All at
-once), then for `--seconds` move the lab's sliders as a learner does: a burst of 1-5 steps of
+release's learner branch with an nbgitpuller link, run lab 03's learner copy top to bottom (the
+whole class pressing Run All at once), then for `--seconds` move the lab's sliders as a learner does: a burst of 1-5 steps of
 one slider, each waiting for its picture, then 1-4 s of thought. Reports spawn and run-all
-times, control-to-new-picture times at the client (through the hub's proxy and the kernel's
+times, the CPU seconds each learner's start costs (spawn, pull, Run All: server and kernel),
+control-to-new-picture times at the client (through the hub's proxy and the kernel's
 websocket), each learner's memory (server and kernels: PSS and USS), the hub's own memory (hub,
 proxy, culler), and the cores the class kept busy while moving sliders. It marks each N whose
 picture p95 is over 150 ms, stops after the first N at which a learner's step fails, and stops
@@ -137,6 +138,7 @@ def one_class(learners: int, seconds: float, folder: Path) -> dict[str, object]:
     repo = labs_repository(folder / "instructor")
     load_before = os.getloadavg()[0]
     with running_hub(folder / "hub", password) as hub:
+        cpu_idle_hub = cpu_s(hub.processes())
         start_sliders = threading.Barrier(learners + 1)
         with ThreadPoolExecutor(learners) as pool:
             futures = [
@@ -147,6 +149,7 @@ def one_class(learners: int, seconds: float, folder: Path) -> dict[str, object]:
             start_sliders.wait()
             everything = hub.processes()
             cpu_before, wall_before = cpu_s(everything), time.monotonic()
+            start_cpu_s = (cpu_before - cpu_idle_hub) / learners
             time.sleep(seconds / 2)
             per_learner = list(learner_processes(hub).values())
             memory = [memory_mib(processes) for processes in per_learner]
@@ -170,6 +173,7 @@ def one_class(learners: int, seconds: float, folder: Path) -> dict[str, object]:
         "hub_pss_mib": hub_pss,
         "available_gib": available_gib,
         "busy_cores": busy_cores,
+        "start_cpu_s": start_cpu_s,
         "load": (load_before, os.getloadavg()[0]),
         "errors": errors,
     }
@@ -185,7 +189,7 @@ def print_row(row: dict[str, object]) -> None:
         f"| {row['learners']} | {p50_max(row['spawn_s'])} | {p50_max(row['run_all_s'])} "
         f"| {row['picture_p50_ms']:.0f} / {row['picture_p95_ms']:.0f} ({row['pictures']}) "
         f"| {row['pss_mib']:.0f} / {row['uss_mib']:.0f} | {row['hub_pss_mib']:.0f} "
-        f"| {row['busy_cores']:.2f} | {row['available_gib']:.1f} "
+        f"| {row['start_cpu_s']:.1f} | {row['busy_cores']:.2f} | {row['available_gib']:.1f} "
         f"| {row['load'][0]:.1f} / {row['load'][1]:.1f} |",
         flush=True,
     )
@@ -200,9 +204,10 @@ def main() -> None:
     arguments = parser.parse_args()
     print(
         "| learners | spawn s p50 / max | run all s p50 / max | picture ms p50 / p95 (steps) "
-        "| per learner PSS / USS MiB | hub PSS MiB | busy cores | free GiB | load before / after |"
+        "| per learner PSS / USS MiB | hub PSS MiB | CPU s per learner to Run All | busy cores "
+        "| free GiB | load before / after |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     per_learner_gib = 0.0
     for learners in arguments.learners:
         needed_gib = learners * per_learner_gib + HUB_GIB
