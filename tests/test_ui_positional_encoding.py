@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws
 from torch.testing import assert_close
 
 from widgets.core.tokens import sinusoidal_positional_encoding
@@ -48,3 +48,14 @@ def test_random_settings_never_raise(explorer):
         assert explorer.readouts["shape"] == (values["positions"], values["d_model"])
 
     check_random_settings(explorer, check, max_examples=20)
+
+
+def test_no_step_draws_a_panel_in_full_and_pictures_stay_exact(monkeypatch):
+    ex = PositionalEncodingExplorer()
+    full_draws = count_full_draws(ex, monkeypatch)
+    steps = [{"d_model": 512}, {"positions": 8}, {"d_model": 136, "positions": 200},
+             {"positions": 64}, {"d_model": 8}, {"positions": 512}, {"d_model": 200}]  # fmt: skip
+    for step in steps:
+        ex.set(**step)
+    assert full_draws == []
+    check_same_pictures_as_new(ex, steps)
