@@ -200,7 +200,7 @@ def fix_layout(figures: Sequence[Figure]) -> None:
 
 def encode_png(rgba: np.ndarray, encoding: str = "palette") -> bytes:
     """A PNG of the (height, width, 4) uint8 pixels of an opaque figure."""
-    image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+    image = Image.fromarray(rgba).convert("RGB")  # faster than slicing the channels in numpy
     if encoding == "palette":
         # no dithering: flat plot colours stay flat, and equal pixels give equal bytes
         image = image.quantize(
