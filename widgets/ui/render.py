@@ -133,6 +133,7 @@ class Panel:
         self._animated: list[Artist] = []  # found by start(), after make_figure
         self._shown: list[Artist] = []  # the animated artists visible at the last render
         self._background: Any = None  # the figure's pixels without its animated artists
+        self._layout: Hashable | None = None  # the layout key of that background
         # layout key -> its background, least recently used first
         self._backgrounds: OrderedDict[Hashable, Any] = OrderedDict()
 
@@ -149,8 +150,11 @@ class Panel:
         change draws the panel in full).
         """
         shown = [artist for artist in self._animated if artist.get_visible()]
-        if self._background is None or self.figure.stale:
-            self._background = self.background(layout)
+        # with a layout, its key says whether the background changed (the figure stays stale
+        # after a saved background is restored: only drawing it clears the flag)
+        changed = self.figure.stale and (layout is None or layout != self._layout)
+        if self._background is None or changed:
+            self._background, self._layout = self.background(layout), layout
             self.canvas.restore_region(self._background)
         elif shown == self._shown and not any(artist.stale for artist in shown):
             return False  # nothing in this panel was touched
@@ -171,7 +175,6 @@ class Panel:
         is one, else drawn now (and saved under `layout`, unless None)."""
         if layout is not None and layout in self._backgrounds:
             self._backgrounds.move_to_end(layout)
-            self.figure.stale = False  # its pixels are the saved ones
             return self._backgrounds[layout]
         self.canvas.draw()  # skips animated artists
         background = self.canvas.copy_from_bbox(self.figure.bbox)
