@@ -169,7 +169,7 @@ class AttentionWeightsExplorer(Explorer):
         return (tuple(view.tokens),)  # the limits and tick labels
 
     def warm_up(self) -> None:
-        """Draw the tick labels of every sentence at every level (~0.8 s): relabelling a panel
+        """Draw the tick labels of every sentence at every level (~0.5 s): relabelling a panel
         with a character per tick takes ~150 ms."""
         self.draw_ahead(
             {"sentence": sentence, "level": level} for sentence in SENTENCES for level in LEVELS

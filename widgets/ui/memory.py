@@ -4,8 +4,9 @@ One bar pair per layer in forward order: the memory of the activations it alloca
 in front, of its weights (blue), on a log axis from 1 B to 1 TiB, which holds every setting; the
 activation memory alive after each layer (the curve) and its peak (the star). The layer axis has
 one of LAYER_AXIS_LENGTHS, the shortest that holds the model's layers: each is drawn at start, so
-a step moves the bars and the curve only. In a CNN the early layers hold little weight but see large images, so
-they allocate most of the activation memory; the late layers are the other way round.
+a step moves the bars and the curve only. In a CNN the early layers hold little weight but see
+large images, so they allocate most of the activation memory; the late layers are the other way
+round.
 Numbers come from widgets.core.profiler.meta_profile (profile() on the meta device): any batch and
 resolution cost no memory and no arithmetic. "fold BatchNorm" shows the network as deployed: each
 BatchNorm folded into the conv before it (lab 04's fusion), so the conv's and the BatchNorm's
