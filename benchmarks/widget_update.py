@@ -15,7 +15,8 @@ the machine's cores slows every step (CPU ms is what an idle machine's wall time
 With --random N: N steps per explorer, each moving one control (picked at random) to a value
 picked at random from its whole range or options (seeded), so the explorer wanders through random
 combinations of every control, extremes included (not one control swept from the defaults).
-Prints slider and choice p50 / p95 per explorer, then pooled, against the targets.
+Prints slider and choice p50 / p95 per explorer (wall, then the kernel's CPU time), then pooled,
+against the targets.
 
 Usage: python benchmarks/widget_update.py [--changes 30] [--random 200] [--seed 0]
        [--pixel-ratio 1] [--font-scale 1]
@@ -115,48 +116,60 @@ def all_values(control: ipywidgets.ValueWidget) -> list:
     return values
 
 
-def time_random(name: str, steps: int, seed: int) -> dict[str, list[float]]:
-    """`steps` random moves of a new explorer's controls: ms per step, by kind of control."""
+def time_random(name: str, steps: int, seed: int) -> tuple[dict, dict]:
+    """`steps` random moves of a new explorer's controls: ms and CPU ms per step, by kind of
+    control."""
     rng = np.random.default_rng(seed)
     explorer = getattr(widgets, name)()
     names = list(explorer.controls)
     choices = {control_name: all_values(explorer.controls[control_name]) for control_name in names}
     times: dict[str, list[float]] = {k: [] for k in TARGETS_MS}
+    cpu_times: dict[str, list[float]] = {k: [] for k in TARGETS_MS}
     while sum(map(len, times.values())) < steps:
         control_name = names[rng.integers(len(names))]
         control = explorer.controls[control_name]
         value = choices[control_name][rng.integers(len(choices[control_name]))]
         if value == control.value:  # no change, no update
             continue
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         control.value = value
         times[kind(control)].append((time.perf_counter() - start) * 1e3)
-    return times
+        cpu_times[kind(control)].append((time.process_time() - cpu_start) * 1e3)
+    return times, cpu_times
 
 
 def report_random(steps: int, seed: int) -> None:
     """Print p50 / p95 per explorer and pooled for random combinations; call inside a kernel."""
     print(f"{steps} random steps per explorer, seed {seed}; load average before: {load_average()}")
-    print("| explorer | slider steps | slider p50 / p95 ms | choice steps | choice p50 / p95 ms |")
-    print("|---|---:|---:|---:|---:|")
-    pooled: dict[str, list[float]] = {k: [] for k in TARGETS_MS}
+    print(
+        "| explorer | slider steps | slider p50 / p95 ms | CPU | choice steps "
+        "| choice p50 / p95 ms | CPU |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    pooled: dict[str, tuple[list, list]] = {k: ([], []) for k in TARGETS_MS}
     for index, name in enumerate(EXPLORERS):
-        times = time_random(name, steps, seed + index)
+        times, cpu_times = time_random(name, steps, seed + index)
         cells = []
         for control_kind, wall in times.items():
-            pooled[control_kind] += wall
+            cpu = cpu_times[control_kind]
+            pooled[control_kind][0].extend(wall)
+            pooled[control_kind][1].extend(cpu)
             over = (
                 " ✗" if wall and np.percentile(wall, 95) > EXPLORER_TARGETS_MS[control_kind] else ""
             )
-            cells.append(f"{len(wall)} | {percentiles(wall).replace(' | ', ' / ')}{over}")
+            cells.append(
+                f"{len(wall)} | {percentiles(wall).replace(' | ', ' / ')}{over} | "
+                f"{percentiles(cpu).replace(' | ', ' / ')}"
+            )
         print(f"| {name} | {' | '.join(cells)} |")
     print(f"\nload average after: {load_average()}\n")
-    print("| pooled | steps | p50 ms | p95 ms (target) |")
-    print("|---|---:|---:|---:|")
-    for control_kind, wall in pooled.items():
+    print("| pooled | steps | p50 ms | p95 ms (target) | CPU p50 / p95 ms |")
+    print("|---|---:|---:|---:|---:|")
+    for control_kind, (wall, cpu) in pooled.items():
         p50, p95 = np.percentile(wall, [50, 95])
         print(
-            f"| {control_kind}s | {len(wall)} | {p50:.1f} | {p95:.1f} (≤ {TARGETS_MS[control_kind]}) |"
+            f"| {control_kind}s | {len(wall)} | {p50:.1f} | {p95:.1f} (≤ {TARGETS_MS[control_kind]}) "
+            f"| {percentiles(cpu).replace(' | ', ' / ')} |"
         )
     print(f"\nper explorer p95 targets: {EXPLORER_TARGETS_MS} ms (✗: over)")
 

@@ -3,6 +3,7 @@
 - layer_row, hand_made_profile: small Profiles with numbers chosen by hand.
 - control_settings, check_random_settings: random control values never break an explorer.
 - count_full_draws: which panels of an explorer are redrawn in full.
+- check_same_pictures_as_new: an explorer's pictures after steps equal a new explorer's.
 - torch_flops, torch_macs: FLOPs and MACs as torch's FlopCounterMode counts them; floats: a float64 tensor.
 """
 
@@ -132,6 +133,15 @@ def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
 
         monkeypatch.setattr(panel.canvas, "draw", counted)
     return full_draws
+
+
+def check_same_pictures_as_new(explorer: Explorer, steps: Sequence[dict[str, Any]]) -> None:
+    """After each step (some controls set), `explorer` shows the pictures of a new explorer made
+    at its settings: no saved background (`Explorer.layouts`) shows anything out of date."""
+    for step in steps:
+        explorer.set(**step)
+        values = {name: control.value for name, control in explorer.controls.items()}
+        assert explorer.pngs == type(explorer)(**values).pngs, f"after {step}: {values}"
 
 
 def torch_flops(module: Any, *inputs: Any, **keyword_inputs: Any) -> int:

@@ -269,6 +269,34 @@ def test_meta_profile_scales_batches_exactly(name):
     assert widgets.meta_profile(name, (2, 3, 224, 224)).scale_batch(4) == eight
 
 
+@pytest.mark.parametrize("name", sorted(MEMORY_MODELS))
+def test_meta_profile_scales_bit_widths_exactly(name):
+    """Other bit widths scale the 32-bit profile: equal to profiling at them, float for float."""
+    model, side = widgets.meta_model(name), 224 if name == "vit_b_16" else 96  # ViT: 224 only
+    image = (1, 3, side, side)
+    for bits, activation_bits, fold in ((8, 4, False), (4, 16, True), (16, 32, False)):
+        direct = widgets.profile(
+            model, input_size=image, bits=bits, activation_bits=activation_bits,
+            fold_batchnorm=fold,
+        )  # fmt: skip
+        assert widgets.meta_profile(name, image, bits, activation_bits, fold) == direct
+
+
+class ArgMax(nn.Module):
+    """An integer output: it keeps its 8 bytes per element at any activation_bits."""
+
+    def forward(self, x):
+        return x.argmax(-1)
+
+
+def test_integer_activations_are_profiled_at_each_bit_width():
+    direct = widgets.profile(widgets.meta_model(ArgMax), input_size=(2, 10), activation_bits=8)
+    assert direct.integer_bytes == 2 * 8
+    assert widgets.meta_profile(ArgMax, (2, 10), 32, 8) == direct
+    with pytest.raises(ValueError, match="integer activations keep their size"):
+        direct.at_bits(32, 4)
+
+
 def test_scale_batch_is_not_exact_from_batch_1_for_vit():
     """Why meta_profile scales from batch 2: at batch 1 ViT's reshapes are free views."""
     one = widgets.meta_profile("vit_b_16", (1, 3, 224, 224))

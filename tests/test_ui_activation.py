@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws
 from matplotlib.legend import Legend
 from torch.testing import assert_close
 
@@ -84,8 +84,10 @@ def test_derivatives_can_be_hidden(explorer):
 def test_the_legend_names_the_shown_curves_in_their_colours(explorer):
     explorer.set(activations=("tanh", "elu"))
     explorer.set(activations=("elu", "tanh"))
-    (legend,) = [child for child in explorer.curves_ax.get_children() if isinstance(child, Legend)]
+    legend = explorer.legend  # drawn apart, shown over the curves as a picture
     assert [text.get_text() for text in legend.texts] == ["ELU", "Tanh", "f(x)", "derivative f'(x)"]
+    assert not any(isinstance(child, Legend) for child in explorer.curves_ax.get_children())
+    assert "ELU: from" in explorer.descriptions[0]  # the lines are named for the text alternative
     colours = [handle.get_color() for handle in legend.legend_handles[:2]]
     assert colours == [explorer.output_lines[name].get_color() for name in ("elu", "tanh")]
     styles = [handle.get_linestyle() for handle in legend.legend_handles[2:]]
@@ -127,3 +129,14 @@ def test_random_settings_never_raise(explorer):
             assert list(explorer.readouts)[:-3] == list(values["activations"])
 
     check_random_settings(explorer, check)
+
+
+def test_new_limits_redraw_the_axes_not_the_legend_and_pictures_stay_exact(monkeypatch):
+    ex = ActivationExplorer()
+    full_draws = count_full_draws(ex, monkeypatch)
+    legend = ex.legend
+    steps = [{"x_range": (-9.0, 2.0)}, {"activations": ("sigmoid", "tanh")},
+             {"show_derivative": False, "x_range": (1.0, 3.5)}, {"negative_slope": 0.5}]  # fmt: skip
+    ex.set(**steps[0])
+    assert full_draws == [0] and ex.legend is legend  # the axes, without the legend
+    check_same_pictures_as_new(ex, steps)

@@ -5,11 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings, count_full_draws
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws
 from torch.testing import assert_close
 
 from widgets.core.tokens import attention_weights, text_to_vectors
-from widgets.ui.attention_weights import D_MODEL, AttentionWeightsExplorer, seeded_attention
+from widgets.ui.attention_weights import (
+    D_MODEL,
+    SENTENCES,
+    AttentionWeightsExplorer,
+    seeded_attention,
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +67,15 @@ def test_characters_are_tokens_too(explorer):
     assert shown(explorer).shape == (23, 23)
 
 
-def test_toggling_the_mask_redraws_only_the_heat_map(monkeypatch):
+def test_no_step_draws_the_panel_in_full_and_pictures_stay_exact(monkeypatch):
     ex = AttentionWeightsExplorer()
     full_draws = count_full_draws(ex, monkeypatch)
-    ex.set(causal=True)
-    ex.set(head=1)
-    assert full_draws == []
+    steps = [{"causal": True}, {"head": 1}, {"level": "char"}, {"sentence": SENTENCES[2]},
+             {"level": "word", "n_heads": 4, "head": 3}, {"sentence": SENTENCES[0]}]  # fmt: skip
+    for step in steps:
+        ex.set(**step)
+    assert full_draws == []  # every sentence's tick labels were drawn at start
+    check_same_pictures_as_new(ex, steps)
 
 
 def test_a_head_beyond_n_heads_is_a_message_and_the_view_stays(explorer):

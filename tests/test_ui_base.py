@@ -139,6 +139,34 @@ def test_fast_redraw_gives_the_same_pixels_as_a_full_draw(monkeypatch):
     assert ex.png == PowerExplorer(power=3, fixed_axes=False).png
 
 
+class LayoutExplorer(PowerExplorer):
+    """PowerExplorer that names its layout (the y limits) and draws one ahead."""
+
+    def layouts(self, result):
+        _, y, fixed_axes = result
+        return ((-32, 32) if fixed_axes else (min(y.min(), 0), max(y.max(), 1)),)
+
+    def warm_up(self):
+        self.draw_ahead([{"fixed_axes": False}])
+
+
+def test_a_layout_drawn_before_is_restored_not_drawn(monkeypatch):
+    ex = LayoutExplorer()
+    assert ex.png == PowerExplorer().png  # drawing ahead left the view as it was
+    full_draws = count_full_draws(ex, monkeypatch)
+    ex.set(fixed_axes=False)  # limits (0, 4): drawn ahead at start
+    ex.set(fixed_axes=True)  # limits (-32, 32): drawn at start
+    ex.set(power=3)
+    assert full_draws == []
+    ex.set(fixed_axes=False)  # limits (0, 8): new
+    ex.set(fixed_axes=True)
+    ex.set(fixed_axes=False)
+    assert full_draws == [0]
+    assert ex.png == PowerExplorer(power=3, fixed_axes=False).png
+    ex.set(power=2)
+    assert ex.png == PowerExplorer(fixed_axes=False).png
+
+
 class TwoPanelExplorer(PowerExplorer):
     """PowerExplorer with a still panel on its left, a title that changes on the right."""
 

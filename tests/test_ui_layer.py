@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from helpers import check_random_settings, torch_macs
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws, torch_macs
 from torch import nn
 
-from widgets.ui.layer import HYPER_PARAMETERS, LayerExplorer, layer_arguments
+from widgets.ui.layer import COUNT_LIMITS, HYPER_PARAMETERS, LayerExplorer, layer_arguments
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +92,28 @@ def test_a_change_updates_the_same_figure(explorer):
         explorer.readouts["macs"],
     ]
     assert 11 in explorer.sweep_lines["macs"].get_xdata()
-    low, high = explorer.bars_ax.get_ylim()  # whole decades around the bars, room above
-    assert low <= explorer.readouts["params"] and explorer.readouts["macs"] * 30 <= high
-    assert high < explorer.readouts["macs"] * 300
+    assert explorer.bars_ax.get_ylim() == explorer.sweep_ax.get_ylim() == COUNT_LIMITS
+
+
+def test_the_axes_hold_the_largest_counts_with_room_for_the_legend(explorer):
+    largest = {name: explorer.controls[name].max for name in ("in_channels", "out_channels",
+               "kernel_size", "padding", "input_size")}  # fmt: skip
+    explorer.set(kind="conv2d", stride=1, dilation=1, groups=1, **largest)
+    assert explorer.readouts["macs"] * 30 <= COUNT_LIMITS[1]
+    explorer.set(kind="linear")
+    assert explorer.readouts["params"] * 30 <= COUNT_LIMITS[1]
+
+
+def test_no_step_draws_a_panel_in_full_and_pictures_stay_exact(monkeypatch):
+    ex = LayerExplorer()
+    full_draws = count_full_draws(ex, monkeypatch)
+    steps = [{"compare": False}, {"sweep": "groups"}, {"in_channels": 512, "out_channels": 512},
+             {"kind": "linear"}, {"kind": "maxpool2d", "sweep": "input_size"},
+             {"kind": "conv2d", "compare": True}]  # fmt: skip
+    for step in steps:
+        ex.set(**step)
+    assert full_draws == []
+    check_same_pictures_as_new(ex, steps)
 
 
 @pytest.mark.parametrize(

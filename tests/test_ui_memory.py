@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 import torch
-from helpers import check_random_settings, count_full_draws, floats
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws, floats
 from torch.testing import assert_close
 
 from widgets.core.profiler import eval_mode, meta_model, meta_profile, profile
@@ -61,8 +61,7 @@ def test_bars_curve_and_peak_are_the_profile_rows():
     prof, rows = core_rows("resnet50", batch=2)
     low, high = ex.ax.get_ylim()
     every = [v for row in rows for v in (row.weight_bytes, row.activation_bytes) if v > 0]
-    assert low <= min(every) and max(every) <= high  # the axis fits the data...
-    assert low * 1024 > min(every) and max(every) * 1024 > high  # ...within a power of 1024
+    assert (low, high) == memory.MEMORY_LIMITS and low <= min(every) and max(every) <= high
     assert [t.get_text() for t in ex.ax.get_yticklabels()][:2] == ["1 B", "1 KiB"]
     visible = lambda values: floats(max(v, low) for v in values)  # noqa: E731
     assert_close(bar_heights(ex.weight_bars), visible(row.weight_bytes for row in rows))
@@ -76,8 +75,32 @@ def test_bars_curve_and_peak_are_the_profile_rows():
     assert list(ex.peak_marker.get_xdata()) == [position[peak_row]]
     assert list(ex.peak_marker.get_ydata()) == [prof.peak_activation_bytes]
     assert ex.early_span.get_width() == prof.early_activation_share()[0]
-    assert ex.ax.get_xlim() == (0.5, len(rows) + 0.5)
+    assert ex.ax.get_xlim() == (0.5, 128.5)  # the shortest of LAYER_AXIS_LENGTHS that holds 109
     assert ex.ax.get_xlabel() == "layer (in forward order)"
+
+
+def test_every_setting_fits_the_memory_axis():
+    low, high = memory.MEMORY_LIMITS
+    for model in memory.MODELS:
+        resolution = 224 if model == "vit_b_16" else 512  # vit_b_16 takes 224 only
+        largest = meta_profile(model, (256, 3, resolution, resolution), 32, 32)
+        assert largest.peak_activation_bytes <= high
+        assert max(row.activation_bytes for row in largest.layers) <= high
+        smallest = meta_profile(model, (1, 3, 224, 224), 4, 4)
+        rows = smallest.memory_rows()
+        assert min(v for row in rows for v in (row.weight_bytes, row.activation_bytes) if v) >= low
+
+
+def test_no_step_draws_the_panel_in_full_and_pictures_stay_exact(monkeypatch):
+    ex = MemoryExplorer()
+    full_draws = count_full_draws(ex, monkeypatch)
+    steps = [{"model": "efficientnet_b0"}, {"fold_batchnorm": True}, {"model": "alexnet"},
+             {"batch": 256, "activation_bits": 4}, {"model": "mobilenet_v3_large"},
+             {"fold_batchnorm": False, "weight_bits": 16}]  # fmt: skip
+    for step in steps:
+        ex.set(**step)
+    assert full_draws == []  # every model's layer axis was drawn at start
+    check_same_pictures_as_new(ex, steps)
 
 
 @pytest.mark.parametrize("model", ["resnet18", "vgg16", "mobilenet_v2", "efficientnet_b0"])
@@ -114,14 +137,16 @@ def test_a_new_model_keeps_the_figure_and_fits_its_axes(explorer):
     figure, rows = explorer.figure, len(explorer.live_line.get_xdata())
     explorer.set(model="mobilenet_v3_large")
     assert explorer.figure is figure and explorer.message == ""
-    assert len(explorer.live_line.get_xdata()) > 100 > rows
-    assert explorer.ax.get_xlim() == (0.5, len(explorer.live_line.get_xdata()) + 0.5)
+    shown = len(explorer.live_line.get_xdata())
+    assert shown > 100 > rows
+    low, high = explorer.ax.get_xlim()
+    assert low == 0.5 and shown <= high - 0.5 < 1.5 * shown  # the layers fill 2/3 or more
 
 
 def test_warm_up_profiles_the_likely_next_settings(monkeypatch):
     ex = MemoryExplorer(model="resnet50", resolution=160, weight_bits=8)
-    profiled = []
-    monkeypatch.setattr(memory, "meta_profile", lambda *args: profiled.append(args))
+    profiled, real = [], memory.meta_profile  # (real: its profiles are cached, made at start)
+    monkeypatch.setattr(memory, "meta_profile", lambda *args: profiled.append(args) or real(*args))
     ex.warm_up()
     every_model = {(model, (1, 3, 160, 160), 8, 32, False) for model in memory.MODELS}
     every_size = {("resnet50", (1, 3, r, r), 8, 32, False) for r in range(32, 513, 16)}

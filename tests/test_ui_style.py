@@ -87,14 +87,15 @@ def _look(handle: Any) -> tuple:
 
 
 def _legend_entries(explorer: Any) -> list[tuple[str, list]]:
+    legends = [ax.get_legend() for figure in explorer.figures for ax in figure.axes]
+    legends.append(getattr(explorer, "legend", None))  # ActivationExplorer's, drawn apart
     return [
         (
             f"{type(explorer).__name__} {legend.get_texts()[0].get_text()!r}...",
             legend.legend_handles,
         )
-        for figure in explorer.figures
-        for ax in figure.axes
-        if (legend := ax.get_legend()) is not None
+        for legend in legends
+        if legend is not None
     ]
 
 

@@ -65,6 +65,7 @@ class Counter(TorchDispatchMode):
         self.weight_storages: set[int] = set()
         self.live: dict[int, float] = {}  # storage id -> bytes, for storages alive now
         self.live_bytes = 0.0
+        self.integer_bytes = 0.0  # of the integer tensors counted (they keep their real size)
         self.peak_bytes = 0.0
         self.peak_layer = ""
         self.failed_op: str | None = None  # the aten op that raised, if the forward failed
@@ -132,6 +133,7 @@ class Counter(TorchDispatchMode):
             num_bytes = storage.nbytes() // tensor.element_size() * self.bytes_per_float
         else:
             num_bytes = float(storage.nbytes())
+            self.integer_bytes += num_bytes
         self.live[key] = num_bytes
         self.live_bytes += num_bytes
         weakref.finalize(storage, self._free, key)

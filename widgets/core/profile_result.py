@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .units import flops_from_macs, format_bytes, format_count
-from .validate import check_int
+from .units import BIT_WIDTHS, bytes_for, flops_from_macs, format_bytes, format_count
+from .validate import check_choice, check_int
 
 __all__ = ["LayerRow", "Profile", "format_table"]
 
@@ -49,6 +49,7 @@ class Profile:
     peak_layer: str  # name of the row during which the peak was reached
     layers: tuple[LayerRow, ...] = ()  # a tuple: profiles are cached and shared
     batchnorm_folded: bool = False  # each BatchNorm folded into the conv before it
+    integer_bytes: float = 0.0  # of integer activations (indices), which keep their real size
 
     @property
     def flops(self) -> int:
@@ -98,6 +99,38 @@ class Profile:
             activation_bytes=self.activation_bytes * factor,
             peak_activation_bytes=self.peak_activation_bytes * factor,
             layers=tuple(layers),
+        )
+
+    def at_bits(self, bits: int, activation_bits: int) -> Profile:
+        """This profile with weights at `bits` and activations at `activation_bits` bits, without
+        running the model again.
+
+        Exact: every byte count is a count of numbers times bits / 8, summed, and the bit widths
+        are powers of 2, so the scaled floats equal the ones a new profile would sum. Refused for
+        a profile with integer activations (`integer_bytes`): they keep their size.
+        """
+        check_choice("bits", bits, BIT_WIDTHS)
+        check_choice("activation_bits", activation_bits, BIT_WIDTHS)
+        if self.integer_bytes:
+            raise ValueError("at_bits: integer activations keep their size; profile again")
+        factor = activation_bits / self.activation_bits
+        layers = tuple(
+            replace(
+                row,
+                weight_bytes=bytes_for(row.params, bits),
+                activation_bytes=row.activation_bytes * factor,
+                live_activation_bytes=row.live_activation_bytes * factor,
+            )
+            for row in self.layers
+        )
+        return replace(
+            self,
+            bits=bits,
+            activation_bits=activation_bits,
+            weight_bytes=bytes_for(self.params, bits),
+            activation_bytes=self.activation_bytes * factor,
+            peak_activation_bytes=self.peak_activation_bytes * factor,
+            layers=layers,
         )
 
     def __str__(self) -> str:

@@ -174,6 +174,7 @@ def profile(
         peak_layer=counter.peak_layer,
         layers=tuple(layers),
         batchnorm_folded=fold_batchnorm,
+        integer_bytes=counter.integer_bytes,
     )
 
 
@@ -212,8 +213,9 @@ def meta_profile(
     fold_batchnorm: bool = False,
 ) -> Profile:
     """profile() of `meta_model(build)` (a torchvision name or a builder), fast when repeated:
-    profiles are cached, and an even batch of 4 or more scales the batch-2 profile.
-    fold_batchnorm as for profile()."""
+    profiles are cached, an even batch of 4 or more scales the batch-2 profile, and other bit
+    widths scale the 32-bit profile when it is exact (Profile.at_bits). fold_batchnorm as for
+    profile()."""
     activation_bits = bits if activation_bits is None else activation_bits  # one cache entry
     check_bool("fold_batchnorm", fold_batchnorm)
     batch, *sample = input_size
@@ -236,6 +238,10 @@ def _cached_profile(
     activation_bits: int,
     fold_batchnorm: bool,
 ) -> Profile:
+    if (bits, activation_bits) != (32, 32):
+        full = _cached_profile(build, input_size, 32, 32, fold_batchnorm)
+        if not full.integer_bytes:  # every byte is then a count times bits / 8
+            return full.at_bits(bits, activation_bits)
     if not fold_batchnorm:
         return profile(meta_model(build), input_size, bits=bits, activation_bits=activation_bits)
     # the folded model is built once per build; profile() would fold again at every call

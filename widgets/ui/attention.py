@@ -12,6 +12,7 @@ a decoder's cross-attention reads an encoder output as long as its own input.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -199,16 +200,15 @@ class AttentionExplorer(Explorer):
     ) -> AttentionView:
         d_ff = _d_ff(ffn_multiplier, d_model)
         config = TransformerConfig(d_model, n_heads, n_layers, d_ff, kind=kind, bits=bits)
-        sweep = [transformer_cost(config, n) for n in SWEEP]
-        crossover = crossover_seq_len(config)
+        macs, memory, crossover, crossover_macs = _curves(config)
         return AttentionView(
             cost=transformer_cost(config, seq_len),
             seq_len=seq_len,
             d_ff=d_ff,
             crossover_seq_len=crossover,
-            crossover_macs=transformer_cost(config, crossover).macs_of(*ATTENTION_TERMS),
-            macs=np.array([_curve_macs(cost) for cost in sweep], dtype=float).T,
-            memory=np.array([_curve_bytes(cost) for cost in sweep]).T,
+            crossover_macs=crossover_macs,
+            macs=macs,
+            memory=memory,
         )
 
     def summarize(self, view: AttentionView) -> dict[str, Any]:
@@ -251,6 +251,20 @@ class AttentionExplorer(Explorer):
             kind="decoder", bits=max(EXPLORER_BIT_WIDTHS),
         )  # fmt: skip
         return transformer_cost(smallest, SWEEP[0]), transformer_cost(largest, SWEEP[-1])
+
+
+@functools.lru_cache(maxsize=64)
+def _curves(config: TransformerConfig) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """The MACs and memory curves over SWEEP, the crossover seq_len and its attention MACs:
+    cached apart, as seq_len (a step of its slider) changes none of them."""
+    sweep = [transformer_cost(config, n) for n in SWEEP]
+    crossover = crossover_seq_len(config)
+    return (
+        np.array([_curve_macs(cost) for cost in sweep], dtype=float).T,
+        np.array([_curve_bytes(cost) for cost in sweep]).T,
+        crossover,
+        transformer_cost(config, crossover).macs_of(*ATTENTION_TERMS),
+    )
 
 
 def _d_ff(ffn_multiplier: float, d_model: int) -> int:

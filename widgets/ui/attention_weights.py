@@ -12,6 +12,7 @@ are random, not trained: they show the shapes and the mask, not what a model has
 from __future__ import annotations
 
 import functools
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from widgets.core.latency import using_threads
 from widgets.core.tokens import LEVELS, attention_weights, text_to_vectors
 
 from . import style
@@ -98,9 +100,9 @@ class AttentionWeightsExplorer(Explorer):
         ax.set_xticks([0], ["token"], rotation=90)
         ax.set_yticks([0], ["token"])
         colours = _colormap()
-        self.image = ax.imshow(
+        self.image = ax.imshow(  # nearest sampling, then colours: the same pixels, faster
             np.ma.masked_all((1, 1)), cmap=colours, vmin=0, vmax=1, animated=True,
-            interpolation="nearest", aspect="auto",
+            interpolation="nearest", interpolation_stage="data", aspect="auto",
         )  # fmt: skip
         figure.colorbar(self.image, ax=ax, label="attention weight", fraction=0.04)
         self.note = ax.text(
@@ -113,19 +115,24 @@ class AttentionWeightsExplorer(Explorer):
     ) -> AttentionWeightsView:
         if head >= n_heads:
             raise ValueError(f"head must be below n_heads ({n_heads}): heads 0 to {n_heads - 1}")
-        vectors = text_to_vectors(sentence, d_model=D_MODEL, level=level)
-        if len(vectors.tokens) > MAX_TOKENS:
-            raise ValueError(f"at most {MAX_TOKENS} tokens are shown, got {len(vectors.tokens)}")
-        attention = seeded_attention(n_heads)
-        weights = attention_weights(vectors.inputs, attention, causal=causal)
-        n_tokens = len(vectors.tokens)
-        masked = np.triu(np.ones((n_tokens, n_tokens), dtype=bool), k=1) if causal else None
-        x = vectors.inputs[None]
-        with torch.no_grad():  # torch's own weights, for the readout
-            _, expected = attention(
-                x, x, x, attn_mask=None if masked is None else torch.from_numpy(masked),
-                average_attn_weights=False,
-            )  # fmt: skip
+        # one thread: while another program keeps a core busy, waiting threads make these tiny
+        # tensors take ~100 ms
+        with using_threads(1):
+            vectors = text_to_vectors(sentence, d_model=D_MODEL, level=level)
+            if len(vectors.tokens) > MAX_TOKENS:
+                raise ValueError(
+                    f"at most {MAX_TOKENS} tokens are shown, got {len(vectors.tokens)}"
+                )
+            attention = seeded_attention(n_heads)
+            weights = attention_weights(vectors.inputs, attention, causal=causal)
+            n_tokens = len(vectors.tokens)
+            masked = np.triu(np.ones((n_tokens, n_tokens), dtype=bool), k=1) if causal else None
+            x = vectors.inputs[None]
+            with torch.no_grad():  # torch's own weights, for the readout
+                _, expected = attention(
+                    x, x, x, attn_mask=None if masked is None else torch.from_numpy(masked),
+                    average_attn_weights=False,
+                )  # fmt: skip
         return AttentionWeightsView(
             tokens=vectors.tokens,
             weights=weights[head].numpy(),
@@ -157,6 +164,16 @@ class AttentionWeightsExplorer(Explorer):
             self._tokens = list(view.tokens)
         masked = int(view.masked.sum())
         self.note.set_text(f"grey: masked, weight exactly 0 ({masked} cells)" if masked else "")
+
+    def layouts(self, view: AttentionWeightsView) -> tuple[Hashable, ...]:
+        return (tuple(view.tokens),)  # the limits and tick labels
+
+    def warm_up(self) -> None:
+        """Draw the tick labels of every sentence at every level (~0.5 s): relabelling a panel
+        with a character per tick takes ~150 ms."""
+        self.draw_ahead(
+            {"sentence": sentence, "level": level} for sentence in SENTENCES for level in LEVELS
+        )
 
 
 def _colormap() -> matplotlib.colors.Colormap:

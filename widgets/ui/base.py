@@ -31,11 +31,12 @@ Each panel is its own picture (widgets/ui/render.py), so a step that changes one
 redraws and sends that one only. Rules that keep a step fast: make every artist in
 `make_figure` (draw only changes them); mark what changes on most steps ``animated=True``
 (drawn over a saved background); change anything else (a limit, a label, a legend) only when
-it really changes (`set_limits`), in coarse steps, as it redraws its whole panel; put numbers
-that change on every step in the readouts, not in the picture.
+it really changes (`set_limits`), in coarse steps, as it redraws its whole panel, unless
+`layouts` names the panel's layout and that layout was drawn before (`draw_ahead` draws them at
+start); put numbers that change on every step in the readouts, not in the picture.
 Optional: the class attributes `panel_widths`, `readout_labels`, `control_groups`,
-`cache_size`, and the method `warm_up` (prepare slow results, such as the profiles of the
-other models, at start).
+`cache_size`, and the methods `layouts` (a key per panel for what is not animated) and
+`warm_up` (prepare slow results, such as the profiles of the other models, at start).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import functools
 import html
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any, ClassVar
 
 import ipywidgets
@@ -216,6 +217,28 @@ class Explorer:
         """Update the artists made in `make_figure` to show a `compute` result."""
         raise NotImplementedError
 
+    def layouts(self, result: Any) -> tuple[Hashable | None, ...]:
+        """Optional: per panel, a key for everything `draw` shows of `result` that is not
+        animated (limits, ticks, labels, legends), or None (unknown: the default). A panel
+        whose layout was drawn before restores it instead of drawing it again."""
+        return (None,) * len(self._panels)
+
+    def draw_ahead(self, settings: Iterable[dict[str, Any]]) -> None:
+        """Draw now the layouts of these control settings (each: some controls, the others as
+        they are; invalid ones skipped), then show the current one again: for warm_up."""
+        current = {name: control.value for name, control in self.controls.items()}
+        with in_style(self.options):
+            for values in settings:
+                try:
+                    result = self._compute(**(current | values))
+                except ValueError:
+                    continue
+                self.draw(result)
+                for panel, layout in zip(self._panels, self.layouts(result), strict=True):
+                    if layout is not None:
+                        panel.background(layout)
+        self.update()
+
     def warm_up(self) -> None:
         """Optional: compute now what is slow and likely asked for next (e.g. the profiles of
         the other models), so that the learner's first pick is fast too. Called once, after the
@@ -259,7 +282,12 @@ class Explorer:
             readouts = self.summarize(result)
             with in_style(self.options):  # for artists made in draw (legends)
                 self.draw(result)
-                changed = [panel for panel in self._panels if panel.render()]
+                layouts = self.layouts(result)
+                changed = [
+                    panel
+                    for panel, layout in zip(self._panels, layouts, strict=True)
+                    if panel.render(layout)
+                ]
         except Exception as error:  # an observer would swallow it: show it in the widget
             self._show_message(_describe(error))
             return

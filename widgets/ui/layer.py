@@ -4,13 +4,16 @@ Left panel: params and MACs of the layer (log scale), and of a standard conv nex
 depthwise-separable conv (depthwise k x k, then pointwise 1 x 1) of the same shape.
 Right panel: how both grow with one hyper-parameter, on log-log axes where a power law is a
 straight line (MACs ~ kernel_size**2: slope 2), the current setting marked.
-The exact counts are readouts; the y axes fit the counts shown, in whole decades.
+The exact counts are readouts; the y axes hold every count the sliders can reach, so a step
+moves bars and lines only (the layouts, one per sweep and per number of bar groups, are drawn at
+start).
 Counts come from widgets.core.layers (batch of 1), so they are exact, for any size, instantly.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,7 +25,7 @@ from matplotlib.ticker import LogLocator, StrMethodFormatter
 from widgets.core.layers import LayerCost, layer_cost
 
 from . import style
-from .base import Explorer, log_limits, set_limits
+from .base import Explorer, set_limits
 
 KINDS = {  # layer kind -> label in the menu
     "conv2d": "conv2d (standard or grouped)",
@@ -51,7 +54,9 @@ USES = {  # the hyper-parameters each kind uses; the other controls are greyed o
     "avgpool2d": ("in_channels", "kernel_size", "stride", "padding", "input_size"),
 }  # fmt: skip
 SWEEPS = tuple(name for name in SLIDERS if name != "padding")  # log axes need values >= 1
-HEADROOM = 30  # the y axes reach this factor above the largest count: room for the legend
+# the y axes: above the largest count the sliders reach (conv2d 512 -> 512 channels, 11 x 11
+# kernel, 224 x 224 output: 1.6e12 MACs) with room for the legend
+COUNT_LIMITS = (1.0, 1e14)
 COLUMNS = ("this layer", "standard\nconv", "depthwise +\npointwise")  # the bar groups
 
 
@@ -106,7 +111,7 @@ class LayerExplorer(Explorer):
 
     def make_figure(self, bars_figure: Figure, sweep_figure: Figure) -> None:
         self.bars_ax = bars_figure.add_subplot(
-            yscale="log", ylim=(1, 1e9), ylabel="count (batch of 1)", title="One forward pass"
+            yscale="log", ylim=COUNT_LIMITS, ylabel="count (batch of 1)", title="One forward pass"
         )
         self.bars_ax.grid(axis="x", visible=False)
         self.bars_ax.set_xticks(range(len(COLUMNS)), COLUMNS)
@@ -125,7 +130,7 @@ class LayerExplorer(Explorer):
         )
 
         self.sweep_ax = sweep_figure.add_subplot(
-            xscale="log", yscale="log", ylim=(1, 1e9), xlim=(1, 11),
+            xscale="log", yscale="log", ylim=COUNT_LIMITS, xlim=(1, 11),
             xlabel=SLIDERS["kernel_size"][3], title="Growth with one hyper-parameter",
         )  # fmt: skip
         self.sweep_ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # 1 2 5 10 20 50...
@@ -188,13 +193,10 @@ class LayerExplorer(Explorer):
         compared = view.standard is not None
         columns = (view.cost, view.standard, view.separable) if compared else (view.cost,)
         set_limits(self.bars_ax, xlim=(-0.5, len(columns) - 0.5))
-        counts = []
         for (quantity, column), bar in self.bars.items():
             bar.set_visible(column < len(columns))
             if column < len(columns):
                 bar.set_height(getattr(columns[column], quantity))
-                counts.append(bar.get_height())
-        set_limits(self.bars_ax, ylim=_count_limits(counts))
 
         for quantity, line in self.sweep_lines.items():
             line.set_data(view.sweep_values, getattr(view, f"sweep_{quantity}"))
@@ -203,14 +205,16 @@ class LayerExplorer(Explorer):
         if self.sweep_ax.get_xlabel() != xlabel:
             self.sweep_ax.set_xlabel(xlabel)
         set_limits(self.sweep_ax, xlim=(view.sweep_values[0] / 1.2, view.sweep_values[-1] * 1.2))
-        swept = [*view.sweep_params, *view.sweep_macs]
-        set_limits(self.sweep_ax, ylim=_count_limits([c for c in swept if c == c]))  # no nan
 
+    def layouts(self, view: LayerView) -> tuple[Hashable, ...]:
+        return view.standard is not None, view.sweep  # bar groups shown; the swept parameter
 
-def _count_limits(counts: list[float]) -> tuple[float, float]:
-    """Log y limits around the counts, in whole decades, with HEADROOM above for the legend."""
-    positive = [count for count in counts if count > 0]
-    return log_limits([*positive, HEADROOM * max(positive, default=1)])
+    def warm_up(self) -> None:
+        """Draw every layout (~0.3 s): a conv with and without its comparison, each sweep."""
+        self.draw_ahead(
+            [{"kind": "conv2d", "compare": compare} for compare in (False, True)]
+            + [{"sweep": sweep} for sweep in SWEEPS]
+        )
 
 
 def layer_arguments(

@@ -1,9 +1,12 @@
 """MemoryExplorer (lab 5): weights against activations, layer by layer, in real torchvision models.
 
 One bar pair per layer in forward order: the memory of the activations it allocates (green) and,
-in front, of its weights (blue), on a log axis that fits the model (whole powers of 1024: B, KiB, MiB, GiB); the
-activation memory alive after each layer (the curve) and its peak (the star). In a CNN the early layers hold little weight but see large images, so
-they allocate most of the activation memory; the late layers are the other way round.
+in front, of its weights (blue), on a log axis from 1 B to 1 TiB, which holds every setting; the
+activation memory alive after each layer (the curve) and its peak (the star). The layer axis has
+one of LAYER_AXIS_LENGTHS, the shortest that holds the model's layers: each is drawn at start, so
+a step moves the bars and the curve only. In a CNN the early layers hold little weight but see
+large images, so they allocate most of the activation memory; the late layers are the other way
+round.
 Numbers come from widgets.core.profiler.meta_profile (profile() on the meta device): any batch and
 resolution cost no memory and no arithmetic. "fold BatchNorm" shows the network as deployed: each
 BatchNorm folded into the conv before it (lab 04's fusion), so the conv's and the BatchNorm's
@@ -13,6 +16,7 @@ outputs are never alive together; the "profile shown" readout says which profile
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -28,7 +32,7 @@ from widgets.core.profiler import LayerRow, Profile, meta_profile, profiled_batc
 from widgets.core.units import EXPLORER_BIT_WIDTHS, format_bytes
 
 from . import style
-from .base import Explorer, Share, log_limits, set_limits
+from .base import Explorer, Share, set_limits
 
 MODELS = ("resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large",
           "efficientnet_b0", "vgg16", "alexnet", "vit_b_16")  # fmt: skip
@@ -41,6 +45,11 @@ PROFILE_NAMES = {  # by Profile.batchnorm_folded
     True: "BatchNorm folded into the conv before it, as deployed (lab 04's fusion)",
 }
 BINARY_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+# the memory axis: every number the controls reach lies between (vgg16 at 512 pixels, batch 256,
+# 32 bit: a 33 GiB peak; an SE block's pooled output at batch 1, 32 pixels, 4 bit: 8 B)
+MEMORY_LIMITS = (1.0, 1024.0**4)
+# the layer axis' lengths (the models offered have 12 to 180 rows, each filling >= 2/3 of one)
+LAYER_AXIS_LENGTHS = (16, 32, 64, 96, 128, 192)
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,6 @@ class MemoryView:
     peak_row: int  # index of the row during which the peak was reached
     early_rows: int  # the rows in the first quarter of the layers
     early_share: float  # share of all activation memory allocated by those rows
-    memory_limits: tuple[float, float]  # the y axis: powers of 1024 around every number shown
 
 
 class MemoryExplorer(Explorer):
@@ -96,7 +104,7 @@ class MemoryExplorer(Explorer):
     def make_figure(self, figure: Figure) -> None:
         ax = self.ax = figure.add_subplot(
             xlabel="layer (in forward order)", ylabel="memory", yscale="log",
-            xlim=(0.5, 60.5), ylim=(1, 1024.0**3),
+            xlim=(0.5, 60.5), ylim=MEMORY_LIMITS,
         )  # fmt: skip
         _binary_ticks(ax)
         ax.minorticks_off()
@@ -157,10 +165,6 @@ class MemoryExplorer(Explorer):
             peak_row=next((i for i, row in enumerate(rows) if row.name == prof.peak_layer), 0),
             early_rows=early_rows,
             early_share=early_share,
-            memory_limits=log_limits(
-                [*weight_bytes, *activation_bytes, *live_bytes, prof.peak_activation_bytes],
-                base=1024,
-            ),
         )
 
     def summarize(self, view: MemoryView) -> dict[str, Any]:
@@ -177,22 +181,22 @@ class MemoryExplorer(Explorer):
         }
 
     def draw(self, view: MemoryView) -> None:
-        ax, x, rows = self.ax, view.position, len(view.rows)
-        if tuple(ax.get_ylim()) != view.memory_limits:
-            ax.set_ylim(view.memory_limits)
-            _binary_ticks(ax)
-        set_limits(ax, xlim=(0.5, rows + 0.5))
-        bottom = view.memory_limits[0]
+        ax, x = self.ax, view.position
+        set_limits(ax, xlim=(0.5, _layer_axis_length(len(view.rows)) + 0.5))
+        bottom = MEMORY_LIMITS[0]
         self.activation_bars.set_path(_bars(x, ACTIVATION_BAR_WIDTH, view.activation_bytes, bottom))
         self.weight_bars.set_path(_bars(x, WEIGHT_BAR_WIDTH, view.weight_bytes, bottom))
         self.live_line.set_data(x, view.live_bytes)
         self.peak_marker.set_data([x[view.peak_row]], [view.profile.peak_activation_bytes])
         self.early_span.set_width(view.early_rows)
 
+    def layouts(self, view: MemoryView) -> tuple[Hashable, ...]:
+        return (_layer_axis_length(len(view.rows)),)
+
     def warm_up(self) -> None:
         """Profile now what the next move most likely needs (~1 s in all): every model at
         this setting, this model at every resolution, and at the other batches meta_profile
-        runs (larger ones are scaled from them)."""
+        runs (larger ones are scaled from them); then draw the layer axes of every model."""
         values = {name: control.value for name, control in self.controls.items()}
         bits = values["weight_bits"], values["activation_bits"], values["fold_batchnorm"]
         resolution = self.controls["resolution"]
@@ -208,6 +212,7 @@ class MemoryExplorer(Explorer):
             # a size the model cannot take shows its message when picked
             with contextlib.suppress(ValueError):
                 meta_profile(model, (batch, 3, size, size), *bits)
+        self.draw_ahead({"model": model} for model in MODELS)  # their layer axes
 
 
 def _bits_buttons(description: str) -> ipywidgets.ToggleButtons:
@@ -243,6 +248,11 @@ def _bars(centre: np.ndarray, width: float, heights: np.ndarray, bottom: float) 
     xs = np.stack([left, left, right, right], axis=1)
     ys = np.stack([bottoms, top, top, bottoms], axis=1)
     return Path.make_compound_path_from_polys(np.stack([xs, ys], axis=-1))
+
+
+def _layer_axis_length(rows: int) -> int:
+    """The layer axis' length for `rows` rows: the shortest LAYER_AXIS_LENGTHS that holds them."""
+    return next((length for length in LAYER_AXIS_LENGTHS if rows <= length), rows)
 
 
 def _binary_ticks(ax: Axes) -> None:
