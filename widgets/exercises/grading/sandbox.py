@@ -111,6 +111,7 @@ def jail_command(folder: Path, limits: Limits) -> list[str]:
         "HOME": str(home),
         "TMPDIR": str(folder / "tmp"),
         "PATH": f"{Path(sys.prefix, 'bin')}:/usr/bin:/bin",
+        "PYTHONPATH": str(PACKAGE_DIR.parent),  # the grader's own package, even from a worktree
         "LANG": "C.UTF-8",
         "MPLBACKEND": "agg",
         "MPLCONFIGDIR": str(home / ".matplotlib"),
