@@ -118,6 +118,7 @@ def jail_command(folder: Path, limits: Limits) -> list[str]:
         "PYTHONPATH": str(PACKAGE_DIR.parent),  # the grader's own package, even from a worktree
         "LANG": "C.UTF-8",
         "MPLBACKEND": "agg",
+        "OMP_NUM_THREADS": "1",  # one thread per kernel: --jobs kernels share the cores
         "MPLCONFIGDIR": str(home / ".matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
