@@ -69,13 +69,16 @@ def _blocked_by(path: Path) -> Path | None:
 def _as_user(user: pwd.struct_passwd, command: list[str]) -> list[str]:
     """`command` run as `user`, each unreachable folder above Python, the venv or the repository
     replaced (in its own mount namespace) by an empty one holding them, read-only."""
+    needed = {Path(sys.base_prefix), Path(sys.prefix), ROOT}
+    outermost = sorted(path for path in needed if not any(p in path.parents for p in needed))
+    blocked = {path: _blocked_by(path) for path in outermost}
     jail = ["bwrap", "--dev-bind", "/", "/", "--die-with-parent"]
-    for path in sorted({Path(sys.base_prefix), Path(sys.prefix), ROOT}):
-        blocked = _blocked_by(path)
-        if blocked is not None:
-            jail += ["--perms", "0755", "--tmpfs", str(blocked)]
+    for folder in sorted({folder for folder in blocked.values() if folder is not None}):
+        jail += ["--perms", "0755", "--tmpfs", str(folder)]
+    for path, folder in blocked.items():
+        if folder is not None:
             for parent in reversed(path.parents):
-                if blocked in parent.parents:
+                if folder in parent.parents:
                     jail += ["--perms", "0755", "--dir", str(parent)]
             jail += ["--ro-bind", str(path), str(path)]
     drop = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups"]
