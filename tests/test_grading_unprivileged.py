@@ -38,14 +38,17 @@ FIRST, SECOND, THIRD, *_ = (
 NO_CAPABILITIES = "0000000000000000"
 
 
+def _skip(reason: str) -> None:
+    """Skip, except on CI (CI=true): fail there, since CI must run this test."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI must run the unprivileged grading test: {reason}")
+    pytest.skip(reason)
+
+
 def _needs_root_and_tools() -> None:
-    """Skip unless root with bwrap, setpriv and useradd; on CI (CI=true) fail instead."""
     missing = [tool for tool in ("bwrap", "setpriv", "useradd") if shutil.which(tool) is None]
     if os.geteuid() != 0 or missing:
-        reason = f"runs as root, with bwrap, setpriv and useradd (missing: {missing or 'root'})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the unprivileged grading test: {reason}")
-        pytest.skip(reason)
+        _skip(f"runs as root, with bwrap, setpriv and useradd (missing: {missing or 'root'})")
 
 
 def _user() -> pwd.struct_passwd:
@@ -90,6 +93,10 @@ def folder() -> Iterator[Path]:
     """A folder the unprivileged user owns (pytest's tmp_path is root's own, mode 0700)."""
     _needs_root_and_tools()
     user = _user()
+    probe = ["bwrap", "--unshare-user", "--ro-bind", "/", "/", "true"]
+    done = subprocess.run(_as_user(user, probe), capture_output=True, text=True)
+    if done.returncode:
+        _skip(f"users may not create user namespaces here: {done.stderr.strip()}")
     path = Path(tempfile.mkdtemp(prefix="effml-unprivileged-", dir="/var/tmp"))  # off /tmp
     os.chown(path, user.pw_uid, user.pw_gid)
     yield path
