@@ -1,13 +1,14 @@
 """One sandbox per submission: a bubblewrap jail around the kernel, without Docker.
 
 The kernel runs in new PID, IPC, network, UTS (and, if possible, cgroup) namespaces, sees a
-read-only Python, the read-only venv and the read-only `widgets/` package, and can write only to
-a fresh temporary folder (its HOME and working folder, which holds nothing but its own files).
-As root it runs as the unprivileged user 65534 (`setpriv`, no new privileges); as another user,
-in a new user namespace as that user. `prlimit` caps its private memory (RLIMIT_DATA), CPU time,
+read-only Python, the read-only venv and the read-only `widgets/` package, and can write only to a
+fresh temporary folder (its HOME and working folder, which holds nothing but its own files) and a
+small /tmp. As root it runs as the unprivileged user 65534 (`setpriv`, no new privileges); as
+another user, in a new user namespace as that user (no capabilities, no new privileges:
+tests/test_grading_unprivileged.py). `prlimit` caps its private memory (RLIMIT_DATA), CPU time,
 processes and file size. The kernel is bwrap's child in a PID namespace with --die-with-parent:
-killing bwrap kills every process the submission started. The grader talks to it over Unix
-sockets in the temporary folder (transport "ipc"), so the kernel needs no network at all.
+killing bwrap kills every process the submission started. The grader talks to it over Unix sockets
+in the temporary folder (transport "ipc"), so the kernel needs no network at all.
 """
 
 from __future__ import annotations
@@ -106,13 +107,18 @@ def jail_command(folder: Path, limits: Limits) -> list[str]:
             command += ["--bind", str(path), str(path)]
         else:
             command += ["--ro-bind", str(path), str(path)]
+    # the folders made above are the jail's own: as a user (who owns them in its namespace)
+    # the kernel could fill them with files in memory, past every cap
+    command += ["--remount-ro", "/"]
     home = folder / "home"
     environment = {
         "HOME": str(home),
         "TMPDIR": str(folder / "tmp"),
         "PATH": f"{Path(sys.prefix, 'bin')}:/usr/bin:/bin",
+        "PYTHONPATH": str(PACKAGE_DIR.parent),  # the grader's own package, even from a worktree
         "LANG": "C.UTF-8",
         "MPLBACKEND": "agg",
+        "OMP_NUM_THREADS": "1",  # one thread per kernel: --jobs kernels share the cores
         "MPLCONFIGDIR": str(home / ".matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
