@@ -35,7 +35,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "hub"))
 
-from hub_learner import Kernel, Learner
+from hub_learner import TIMEOUT_S, Kernel, Learner
 from hub_server import BRANCH, Hub, labs_repository, running_hub
 
 LAB = "03_transformers_attention.ipynb"
@@ -80,11 +80,11 @@ def move_sliders(kernel: Kernel, seconds: float, seed: int, run: LearnerRun) -> 
                 run.no_picture += 1
             else:
                 run.picture_ms.append(1000 * seconds_to_picture)
-        time.sleep(choose.uniform(1.0, 4.0))
+        kernel.listen(choose.uniform(1.0, 4.0))  # thinking, the page still open
 
 
 def learner_session(hub: Hub, name: str, password: str, repo: str, seconds: float,
-                    start_sliders: threading.Barrier, seed: int) -> LearnerRun:  # fmt: skip
+                    ready: threading.Semaphore, go: threading.Event, seed: int) -> LearnerRun:  # fmt: skip
     run = LearnerRun()
     learner = Learner(hub.url, name, password)
     kernel = None
@@ -97,7 +97,10 @@ def learner_session(hub: Hub, name: str, password: str, repo: str, seconds: floa
     except Exception as error:
         run.error = f"{type(error).__name__}: {error}"[:300]
     try:
-        start_sliders.wait()  # everyone moves sliders together, once everyone has run the lab
+        ready.release()
+        if kernel is not None:  # everyone moves sliders together, once everyone has run the lab
+            kernel.listen(TIMEOUT_S, until=go.is_set)
+        go.wait()
         if kernel is not None and not run.error:
             move_sliders(kernel, seconds, seed, run)
     except Exception as error:
@@ -139,14 +142,16 @@ def one_class(learners: int, seconds: float, folder: Path) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     with running_hub(folder / "hub", password) as hub:
         cpu_idle_hub = cpu_s(hub.processes())
-        start_sliders = threading.Barrier(learners + 1)
+        ready, go = threading.Semaphore(0), threading.Event()
         with ThreadPoolExecutor(learners) as pool:
             futures = [
                 pool.submit(learner_session, hub, f"learner{i}", password, repo, seconds,
-                            start_sliders, i)
+                            ready, go, i)
                 for i in range(learners)
             ]  # fmt: skip
-            start_sliders.wait()
+            for _ in range(learners):
+                ready.acquire()
+            go.set()
             everything = hub.processes()
             cpu_before, wall_before = cpu_s(everything), time.monotonic()
             start_cpu_s = (cpu_before - cpu_idle_hub) / learners

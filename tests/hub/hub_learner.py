@@ -4,12 +4,13 @@ JupyterLab uses them. Shared by tests/hub/test_hub.py and benchmarks/class_load.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,19 @@ class Kernel:
             state = content.get("data", {}).get("state", {})
             self.comms[content["comm_id"]] = Comm(content["comm_id"], state)
         return message
+
+    def listen(self, seconds: float, until: Callable[[], bool] = lambda: False) -> None:
+        """Read what the kernel sends for `seconds` or until `until()` holds, as an open page
+        does: websocket-client answers the server's pings only while it reads, and a server
+        whose pings go unanswered closes the connection."""
+        end = time.monotonic() + seconds
+        self.socket.settimeout(0.2)
+        try:
+            while not until() and time.monotonic() < end:
+                with contextlib.suppress(websocket.WebSocketTimeoutException):
+                    self.receive()
+        finally:
+            self.socket.settimeout(TIMEOUT_S)
 
     def replies_to(self, msg_id: str) -> Iterator[dict[str, Any]]:
         """Messages whose parent is `msg_id`, until the kernel is idle again after it."""
