@@ -220,8 +220,9 @@ def main() -> None:
         if needed_gib > MEMORY_SHARE * available_gib:
             print(
                 f"stops holding at {learners} learners: memory ({learners} x "
-                f"{1024 * per_learner_gib:.0f} MiB, the PSS measured at the last N, is "
-                f"{needed_gib:.1f} GiB; {available_gib:.1f} GiB available)"
+                f"{1024 * per_learner_gib:.0f} MiB, the PSS measured at the last N, and "
+                f"{HUB_GIB} GiB for the hub are {needed_gib:.1f} GiB; 90 % of the "
+                f"{available_gib:.1f} GiB available is {MEMORY_SHARE * available_gib:.1f})"
             )
             break
         with tempfile.TemporaryDirectory() as folder:
