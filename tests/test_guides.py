@@ -16,6 +16,7 @@ TERMS = {  # the glossary's anchors: each term the issue asks for
     "peak-activation", "latency", "throughput",
 }  # fmt: skip
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+LINK_TEXT = re.compile(r"(?<!!)\[([^\]]*)\]\([^)\s]+\)")  # a link's text, not an image's
 
 
 def _markdown(lab: Path) -> list[str]:
@@ -50,6 +51,17 @@ def test_every_link_of_the_labs_resolves() -> None:
                 assert (lab.parent / path).exists(), f"{lab.name}: {target}"
                 if path.endswith("glossary.md") and anchor:
                     assert anchor in anchors, f"{lab.name}: {target}"
+
+
+def test_every_link_of_the_labs_is_underlined() -> None:
+    # Voilà and nbconvert draw links without underline, in a blue 1.9:1 from the text's grey:
+    # told apart by colour alone (WCAG 1.4.1; tests/browser/test_prose.py audits it)
+    for lab in LABS:
+        for text in _markdown(lab):
+            for link_text in LINK_TEXT.findall(text):
+                assert re.fullmatch(r"<u>.+</u>", link_text), (
+                    f"{lab.name}: write the link [{link_text}](...) as [<u>{link_text}</u>](...)"
+                )
 
 
 def test_each_term_is_linked_at_its_first_use_outside_the_headers() -> None:

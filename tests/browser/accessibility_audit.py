@@ -8,10 +8,11 @@ from playwright.sync_api import Page
 
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-SCOPE = ".effml-explorer"  # the package's explorers, not the front end's own page
-_RUN = """async ([scope, tags]) => {
-  const results = await axe.run(
-    {include: [scope]}, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+# our content, not the front end's own page: the package's explorers and the labs' prose
+EXPLORERS, PROSE = ".effml-explorer", ".jp-RenderedMarkdown"
+_RUN = """async ([scopes, tags]) => {
+  const results = await axe.run({include: scopes.filter(s => document.querySelector(s))
+    .map(s => [s])}, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
   return results.violations.map(v => `${v.id} (${v.impact}): ${v.help}; at `
     + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')
     + (v.nodes.length > 3 ? ` and ${v.nodes.length - 3} more` : ''));
@@ -49,11 +50,12 @@ def lowest_contrast(page: Page, selector: str) -> float:
     return page.evaluate(_LOWEST_CONTRAST, selector)
 
 
-def axe_violations(page: Page) -> list[str]:
-    """What axe-core's WCAG 2.1 AA rules find in the page's explorers, one line a rule."""
+def axe_violations(page: Page, scopes: tuple[str, ...] = (EXPLORERS, PROSE)) -> list[str]:
+    """What axe-core's WCAG 2.1 AA rules find in the elements the CSS selectors `scopes` find
+    (by default the explorers and the prose), one line a rule."""
     if not AXE.exists():
         raise FileNotFoundError(f"{AXE} is missing: run scripts/install_browser.sh")
-    if not page.locator(SCOPE).count():
+    if not any(page.locator(scope).count() for scope in scopes):
         return []
     page.add_script_tag(path=str(AXE))
-    return page.evaluate(_RUN, [SCOPE, WCAG_21_AA])
+    return page.evaluate(_RUN, [list(scopes), WCAG_21_AA])

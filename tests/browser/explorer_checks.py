@@ -170,7 +170,7 @@ def run_check(page: Page, check: Check) -> None:
 
 
 def assert_accessible(page: Page) -> None:
-    """axe-core finds no WCAG 2.1 A or AA violation in the package's explorers."""
+    """axe-core finds no WCAG 2.1 A or AA violation in the package's explorers or the prose."""
     violations = axe_violations(page)
     assert not violations, "axe-core, WCAG 2.1 AA:\n" + "\n".join(violations)
 
