@@ -151,7 +151,8 @@ def test_warm_up_profiles_the_likely_next_settings(monkeypatch):
     every_model = {(model, (1, 3, 160, 160), 8, 32, False) for model in memory.MODELS}
     every_size = {("resnet50", (1, 3, r, r), 8, 32, False) for r in range(32, 513, 16)}
     batch_2 = {("resnet50", (2, 3, 160, 160), 8, 32, False)}
-    assert set(profiled) == every_model | every_size | batch_2
+    folded = {("resnet50", (1, 3, 160, 160), 8, 32, True)}
+    assert set(profiled) == every_model | every_size | batch_2 | folded
 
 
 @pytest.mark.parametrize(

@@ -195,23 +195,27 @@ class MemoryExplorer(Explorer):
 
     def warm_up(self) -> None:
         """Profile now what the next move most likely needs (~1 s in all): every model at
-        this setting, this model at every resolution, and at the other batches meta_profile
-        runs (larger ones are scaled from them); then draw the layer axes of every model."""
+        this setting, this model at every resolution, at the other batches meta_profile runs
+        (larger ones are scaled from them) and with BatchNorm folded or not; then draw the layer
+        axes of every model."""
         values = {name: control.value for name, control in self.controls.items()}
-        bits = values["weight_bits"], values["activation_bits"], values["fold_batchnorm"]
+        bits = values["weight_bits"], values["activation_bits"]
+        fold = values["fold_batchnorm"]
         resolution = self.controls["resolution"]
         batch = profiled_batch(values["batch"])  # the profile this batch is scaled from
-        wanted = [(model, batch, values["resolution"]) for model in MODELS]
+        wanted = [(model, batch, values["resolution"], fold) for model in MODELS]
         wanted += [
-            (values["model"], batch, r)
+            (values["model"], batch, r, fold)
             for r in range(resolution.min, resolution.max + 1, resolution.step)
         ]
         other_batches = {profiled_batch(b) for b in BATCHES} - {batch}
-        wanted += [(values["model"], b, values["resolution"]) for b in sorted(other_batches)]
-        for model, batch, size in wanted:
+        wanted += [(values["model"], b, values["resolution"], fold) for b in sorted(other_batches)]
+        # the first fold builds the folded model (~0.2 s): not on the learner's first tick
+        wanted.append((values["model"], batch, values["resolution"], not fold))
+        for model, batch, size, folded in wanted:
             # a size the model cannot take shows its message when picked
             with contextlib.suppress(ValueError):
-                meta_profile(model, (batch, 3, size, size), *bits)
+                meta_profile(model, (batch, 3, size, size), *bits, folded)
         self.draw_ahead({"model": model} for model in MODELS)  # their layer axes
 
 
