@@ -75,22 +75,25 @@ def cpu_seconds_by_role() -> dict[str, float]:
     return seconds
 
 
-def measure_notebook(page: Page, url: str, name: str, presses: int) -> None:
-    """Run the notebook; print a row per slider of each explorer, then the CPU per drawn step."""
+def measure_notebook(page: Page, url: str, name: str, presses: int) -> list[float]:
+    """Run the notebook; print a row per slider of each explorer, then the CPU per drawn step;
+    return every step's ms."""
     run_notebook(page, url)
-    cpu_before, steps = cpu_seconds_by_role(), 0
+    cpu_before, every_step = cpu_seconds_by_role(), []
     for index, explorer in enumerate(explorers(page)):
         for slider in sliders(explorer):
             label = slider.locator("label.widget-label").text_content()
             latencies = slider_latencies_ms(explorer, slider, presses)
-            steps += len(latencies)
+            every_step += latencies
             print(f"{name:32} {index:8} {label:20} {len(latencies):3} {p50_p95(latencies)}")
+    steps = len(every_step)
     cpu_after = cpu_seconds_by_role()
     per_step = {role: 1e3 * (cpu_after[role] - cpu_before[role]) / max(steps, 1) for role in ROLES}
     print(
         f"  CPU ms per drawn step ({sum(per_step.values()):.0f} in all, on {os.cpu_count()} "
         "cores): " + ", ".join(f"{role} {ms:.0f}" for role, ms in per_step.items())
     )
+    return every_step
 
 
 @contextlib.contextmanager
@@ -123,11 +126,13 @@ def main() -> None:
         sync_playwright() as playwright,
     ):
         browser = launch_chromium(playwright)
+        every_step = []
         for notebook in notebooks:
             with fresh_page(browser, server) as page:
                 url = server.lab_url(f"{notebook.parent.name}/{notebook.name}")
-                measure_notebook(page, url, notebook.name, args.presses)
+                every_step += measure_notebook(page, url, notebook.name, args.presses)
         browser.close()
+    print(f"{'every slider':32} {'':8} {'':20} {len(every_step):3} {p50_p95(every_step)}")
     print(f"load average: {load_average()}")
 
 

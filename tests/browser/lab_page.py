@@ -389,15 +389,19 @@ def slider_latencies_ms(
     The slider walks right and turns at either end, and where two steps in a row are invalid
     (a message and no picture): a run of invalid settings, not a lone one (a head count that
     does not divide d_model) that the next step passes. A step that shows nothing new within
-    `wait_ms` (the same picture as before) is not counted.
+    `wait_ms` (the same picture as before) is not counted; after two in a row the slider is
+    left (at these settings its steps change no picture, e.g. `groups` of a layer that has none).
     """
     latencies: list[float] = []
-    key, invalid_in_a_row = "ArrowRight", 0
+    key, invalid_in_a_row, nothing_in_a_row = "ArrowRight", 0, 0
     for _ in range(3 * presses):
         key = slider_key(slider, key)
         shown, ms = timed_step(explorer, slider, key, wait_ms)
         if shown == "image":
             latencies.append(ms)
+        nothing_in_a_row = nothing_in_a_row + 1 if shown == "nothing" else 0
+        if nothing_in_a_row == 2:
+            break
         invalid = shown == "message" and bool(read(explorer, "message"))
         invalid_in_a_row = invalid_in_a_row + 1 if invalid else 0
         if invalid_in_a_row == 2:
