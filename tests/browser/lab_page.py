@@ -381,7 +381,7 @@ def timed_step(explorer: Locator, slider: Locator, key: str, wait_ms: int) -> tu
 
 
 def slider_latencies_ms(
-    explorer: Locator, slider: Locator, presses: int, wait_ms: int = 5_000
+    explorer: Locator, slider: Locator, presses: int, wait_ms: int = 1_000
 ) -> list[float]:
     """Step the slider with the keyboard until `presses` steps have drawn a new picture (at most
     3 * presses steps); return the ms from each of those key presses to its picture on screen.
@@ -389,8 +389,9 @@ def slider_latencies_ms(
     The slider walks right and turns at either end, and where two steps in a row are invalid
     (a message and no picture): a run of invalid settings, not a lone one (a head count that
     does not divide d_model) that the next step passes. A step that shows nothing new within
-    `wait_ms` (the same picture as before) is not counted; after two in a row the slider is
-    left (at these settings its steps change no picture, e.g. `groups` of a layer that has none).
+    `wait_ms` (the same picture as before: a marker that moves less than a pixel) is not
+    counted; after five in a row the slider is left (at these settings its steps change no
+    picture, e.g. the leaky slope when no leaky ReLU is shown).
     """
     latencies: list[float] = []
     key, invalid_in_a_row, nothing_in_a_row = "ArrowRight", 0, 0
@@ -400,7 +401,7 @@ def slider_latencies_ms(
         if shown == "image":
             latencies.append(ms)
         nothing_in_a_row = nothing_in_a_row + 1 if shown == "nothing" else 0
-        if nothing_in_a_row == 2:
+        if nothing_in_a_row == 5:
             break
         invalid = shown == "message" and bool(read(explorer, "message"))
         invalid_in_a_row = invalid_in_a_row + 1 if invalid else 0
