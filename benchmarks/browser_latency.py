@@ -6,8 +6,9 @@ drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_PROBE_JS)
 student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider
 over the n steps that drew a new picture (steps to invalid settings show a message instead; a
 step with no new picture within 1 s is not counted, and after five in a row the slider is left),
-then pooled over every slider, the CPU time each process spent per drawn step (browser, kernel, server: they share the
-cores), and the load average before and after: other work on the 2 cores slows every step.
+then pooled over every slider; the CPU time each process spent per drawn step (browser,
+kernel, server: they share the cores), and the load average before and after: other work on the
+2 cores slows every step.
 
     .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
     .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
