@@ -13,8 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets
-import numpy as np
-import pytest
 import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -135,16 +133,6 @@ def count_full_draws(explorer: Explorer, monkeypatch: Any) -> list[int]:
 
         monkeypatch.setattr(panel.canvas, "draw", counted)
     return full_draws
-
-
-# Under the lowest versions pyproject admits (matplotlib 3.8, numpy 1.24, Pillow 10.0) a step's
-# pictures in PositionalEncodingExplorer and AttentionWeightsExplorer differ from a fresh
-# explorer's (seen in CI on 2026-12-04, cause not yet found); with the pinned versions they agree.
-LOWEST_PICTURES_DIFFER = pytest.mark.xfail(
-    int(np.__version__.split(".")[0]) < 2,
-    reason="at the lowest versions a step's pictures differ from a fresh explorer's (issue 17)",
-    strict=False,
-)
 
 
 def check_same_pictures_as_new(explorer: Explorer, steps: Sequence[dict[str, Any]]) -> None:

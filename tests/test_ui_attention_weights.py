@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import (
-    LOWEST_PICTURES_DIFFER,
-    check_random_settings,
-    check_same_pictures_as_new,
-    count_full_draws,
-)
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws
 from torch.testing import assert_close
 
 from widgets.core.tokens import attention_weights, text_to_vectors
@@ -72,7 +67,6 @@ def test_characters_are_tokens_too(explorer):
     assert shown(explorer).shape == (23, 23)
 
 
-@LOWEST_PICTURES_DIFFER
 def test_no_step_draws_the_panel_in_full_and_pictures_stay_exact(monkeypatch):
     ex = AttentionWeightsExplorer()
     full_draws = count_full_draws(ex, monkeypatch)

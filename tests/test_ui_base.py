@@ -23,7 +23,7 @@ from widgets.ui.base import (
     log_limits,
     set_limits,
 )
-from widgets.ui.render import DisplayOptions, coarse_limits, display_options, encode_png
+from widgets.ui.render import DisplayOptions, Panel, coarse_limits, display_options, encode_png
 
 
 class PowerExplorer(Explorer):
@@ -165,6 +165,22 @@ def test_a_layout_drawn_before_is_restored_not_drawn(monkeypatch):
     assert ex.png == PowerExplorer(power=3, fixed_axes=False).png
     ex.set(power=2)
     assert ex.png == PowerExplorer(fixed_axes=False).png
+
+
+def test_a_background_leaves_out_an_animated_image():
+    """matplotlib 3.10 and older draw an animated AxesImage in a full draw (its issue 18985)."""
+    backgrounds = []
+    for shown in (True, False):
+        panel = Panel(200, DisplayOptions())
+        image = panel.figure.add_subplot().imshow(
+            np.zeros((2, 2)), cmap="gray", vmin=0, vmax=1, animated=True
+        )  # black
+        image.set_visible(shown)
+        panel.start()
+        panel.canvas.restore_region(panel.background())
+        backgrounds.append(np.asarray(panel.canvas.buffer_rgba()).copy())
+        assert image.get_visible() == shown  # as it was
+    assert_array_equal(*backgrounds)
 
 
 class TwoPanelExplorer(PowerExplorer):

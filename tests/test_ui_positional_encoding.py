@@ -7,12 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from helpers import (
-    LOWEST_PICTURES_DIFFER,
-    check_random_settings,
-    check_same_pictures_as_new,
-    count_full_draws,
-)
+from helpers import check_random_settings, check_same_pictures_as_new, count_full_draws
 from torch.testing import assert_close
 
 from widgets.core.tokens import sinusoidal_positional_encoding
@@ -60,7 +55,6 @@ def test_random_settings_never_raise(explorer):
     check_random_settings(explorer, check, max_examples=20)
 
 
-@LOWEST_PICTURES_DIFFER
 def test_no_step_draws_a_panel_in_full_and_pictures_stay_exact(monkeypatch):
     ex = PositionalEncodingExplorer()
     full_draws = count_full_draws(ex, monkeypatch)

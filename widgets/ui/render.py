@@ -176,7 +176,18 @@ class Panel:
         if layout is not None and layout in self._backgrounds:
             self._backgrounds.move_to_end(layout)
             return self._backgrounds[layout]
-        self.canvas.draw()  # skips animated artists
+        # a full draw skips animated artists, but matplotlib 3.10 and older draw an animated
+        # AxesImage all the same (matplotlib issue 18985): saved in a background, one step's image
+        # would show around a later, smaller one. Hidden, they are left out in every version
+        # (hiding an animated artist does not mark the figure stale)
+        shown = [artist for artist in self._animated if artist.get_visible()]
+        for artist in shown:
+            artist.set_visible(False)
+        try:
+            self.canvas.draw()
+        finally:
+            for artist in shown:
+                artist.set_visible(True)
         background = self.canvas.copy_from_bbox(self.figure.bbox)
         if layout is not None:
             self._backgrounds[layout] = background
