@@ -6,7 +6,8 @@ drawn after the new PNG has loaded (see tests/browser/lab_page.py: ARM_PROBE_JS)
 student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and p95 per slider
 over the n steps that drew a new picture (steps to invalid settings show a message instead; a
 step with no new picture within 1 s is not counted, and after five in a row the slider is left),
-then pooled over every slider; the CPU time each process spent per drawn step (browser,
+then pooled over every slider, and over every slider of the explorers that do not measure time
+(LatencyExplorer times its model on each new setting: not a rendering benchmark); the CPU time each process spent per drawn step (browser,
 kernel, server: they share the cores), and the load average before and after: other work on the
 2 cores slows every step.
 
@@ -34,7 +35,7 @@ import psutil
 from explorer_checks import run_notebook
 from lab_page import explorers, fresh_page, launch_chromium, slider_latencies_ms, sliders
 from lab_server import jupyter_server
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 from slow_link import SlowLink
 
 
@@ -77,25 +78,39 @@ def cpu_seconds_by_role() -> dict[str, float]:
     return seconds
 
 
-def measure_notebook(page: Page, url: str, name: str, presses: int) -> list[float]:
+MEASURES_TIME = {"LatencyExplorer"}
+
+
+def explorer_name(explorer: Locator) -> str:
+    """The explorer's class name (each explorer's box carries it as a CSS class)."""
+    return next(
+        name for name in explorer.get_attribute("class").split() if name.endswith("Explorer")
+    )
+
+
+def measure_notebook(page: Page, url: str, name: str, presses: int) -> dict[str, list[float]]:
     """Run the notebook; print a row per slider of each explorer, then the CPU per drawn step;
-    return every step's ms."""
+    return every step's ms, by explorer class name."""
     run_notebook(page, url)
-    cpu_before, every_step = cpu_seconds_by_role(), []
-    for index, explorer in enumerate(explorers(page)):
+    cpu_before, steps_by_explorer = cpu_seconds_by_role(), {}
+    for explorer in explorers(page):
+        explorer_steps = steps_by_explorer.setdefault(explorer_name(explorer), [])
         for slider in sliders(explorer):
             label = slider.locator("label.widget-label").text_content()
             latencies = slider_latencies_ms(explorer, slider, presses)
-            every_step += latencies
-            print(f"{name:32} {index:8} {label:20} {len(latencies):3} {p50_p95(latencies)}")
-    steps = len(every_step)
+            explorer_steps += latencies
+            print(
+                f"{name:32} {explorer_name(explorer):26} {label:20} {len(latencies):3} "
+                f"{p50_p95(latencies)}"
+            )
+    steps = sum(len(latencies) for latencies in steps_by_explorer.values())
     cpu_after = cpu_seconds_by_role()
     per_step = {role: 1e3 * (cpu_after[role] - cpu_before[role]) / max(steps, 1) for role in ROLES}
     print(
         f"  CPU ms per drawn step ({sum(per_step.values()):.0f} in all, on {os.cpu_count()} "
         "cores): " + ", ".join(f"{role} {ms:.0f}" for role, ms in per_step.items())
     )
-    return every_step
+    return steps_by_explorer
 
 
 @contextlib.contextmanager
@@ -120,7 +135,7 @@ def main() -> None:
     notebooks = [path.resolve() for path in args.notebooks]
 
     print(f"load average: {load_average()}")
-    print(f"{'notebook':32} {'explorer':>8} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'notebook':32} {'explorer':26} {'slider':20} {'n':>3} {'p50 ms':>8} {'p95 ms':>8}")
     folders = list(dict.fromkeys(path.parent for path in notebooks))
     with (
         jupyter_server(folders) as server,
@@ -128,13 +143,17 @@ def main() -> None:
         sync_playwright() as playwright,
     ):
         browser = launch_chromium(playwright)
-        every_step = []
+        every_step, untimed_steps = [], []
         for notebook in notebooks:
             with fresh_page(browser, server) as page:
                 url = server.lab_url(f"{notebook.parent.name}/{notebook.name}")
-                every_step += measure_notebook(page, url, notebook.name, args.presses)
+                steps_by_explorer = measure_notebook(page, url, notebook.name, args.presses)
+            for explorer, latencies in steps_by_explorer.items():
+                every_step += latencies
+                untimed_steps += [] if explorer in MEASURES_TIME else latencies
         browser.close()
-    print(f"{'every slider':32} {'':8} {'':20} {len(every_step):3} {p50_p95(every_step)}")
+    for label, steps in [("every slider", every_step), ("but LatencyExplorer's", untimed_steps)]:
+        print(f"{label:32} {'':26} {'':20} {len(steps):3} {p50_p95(steps)}")
     print(f"load average: {load_average()}")
 
 

@@ -168,6 +168,7 @@ class Explorer:
             ]
         )
         self.widget.add_class(EXPLORER_CLASS)
+        self.widget.add_class(type(self).__name__)  # page tests and benchmarks tell them apart
 
         self._holding = False  # True while set() changes several controls
         for control in self.controls.values():

@@ -194,24 +194,24 @@ class MemoryExplorer(Explorer):
         return (_layer_axis_length(len(view.rows)),)
 
     def warm_up(self) -> None:
-        """Profile now what the next move most likely needs (~1 s in all): every model at
-        this setting, this model at every resolution, at the other batches meta_profile runs
-        (larger ones are scaled from them) and with BatchNorm folded or not; then draw the layer
+        """Profile now what the next move most likely needs (~2 s in all): every model at
+        this setting with BatchNorm folded or not (the first fold of a model builds its folded
+        copy, 40-110 ms: not on a learner's click), this model at every resolution and at the
+        other batches meta_profile runs (larger ones are scaled from them); then draw the layer
         axes of every model."""
         values = {name: control.value for name, control in self.controls.items()}
         bits = values["weight_bits"], values["activation_bits"]
         fold = values["fold_batchnorm"]
         resolution = self.controls["resolution"]
         batch = profiled_batch(values["batch"])  # the profile this batch is scaled from
-        wanted = [(model, batch, values["resolution"], fold) for model in MODELS]
+        wanted = [(model, batch, values["resolution"], folded) for folded in (fold, not fold)
+                  for model in MODELS]  # fmt: skip
         wanted += [
             (values["model"], batch, r, fold)
             for r in range(resolution.min, resolution.max + 1, resolution.step)
         ]
         other_batches = {profiled_batch(b) for b in BATCHES} - {batch}
         wanted += [(values["model"], b, values["resolution"], fold) for b in sorted(other_batches)]
-        # the first fold builds the folded model (~0.2 s): not on the learner's first tick
-        wanted.append((values["model"], batch, values["resolution"], not fold))
         for model, batch, size, folded in wanted:
             # a size the model cannot take shows its message when picked
             with contextlib.suppress(ValueError):
