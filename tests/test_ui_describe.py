@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable
 
 import pytest
 from helpers import count_full_draws
+from torch import nn
 
 import widgets
+from widgets.core.profiler import meta_profile
 from widgets.ui import base, live_region
 from widgets.ui.base import NUMBERS_TITLE
+from widgets.ui.describe import number
+from widgets.ui.latency import LatencyModel
 
 # explorer -> a control change that changes what its pictures show
 CHANGES = {
@@ -115,3 +120,39 @@ def test_only_the_pictures_that_changed_are_described_again(
     )
     explorer.set(resolution=explorer.controls["resolution"].value)  # the same view again
     assert described == []
+
+
+def test_bars_side_by_side_are_named_by_their_series_and_the_tick_they_stand_on() -> None:
+    explorer = widgets.LayerExplorer()
+    params, macs = explorer.readouts["params"], explorer.readouts["macs"]
+    bars = explorer.descriptions[0]
+    assert f"params: 3 bars, largest {number(params)} (this layer)" in bars
+    assert f"MACs: 3 bars, largest {number(macs)} (this layer)" in bars
+
+
+def test_bars_drawn_as_one_path_are_read_bar_by_bar() -> None:
+    explorer = widgets.MemoryExplorer(model="resnet18")
+    # one bar per row with bytes (a bar of 0 bytes is not drawn)
+    rows = meta_profile("resnet18", (1, 3, 224, 224)).memory_rows()
+    text = explorer.descriptions[0]
+    assert f"activations allocated: {sum(r.activation_bytes > 0 for r in rows)} bars" in text
+    assert f"weights: {sum(r.weight_bytes > 0 for r in rows)} bars" in text
+    largest = max(range(len(rows)), key=lambda i: rows[i].weight_bytes)
+    assert f"largest {number(rows[largest].weight_bytes)} (at {largest + 1})" in text
+    assert "Vertical axis: memory (bytes)" in text
+
+
+def test_ranges_are_read_as_ranges_not_as_points() -> None:
+    explorer = widgets.LatencyExplorer(
+        models={"linear": LatencyModel("Linear 8 → 4", functools.partial(nn.Linear, 8, 4), (8,))},
+        budget_s=0.002,
+        batch=4,
+    )
+    latency, throughput = explorer.descriptions
+    readouts = explorer.readouts
+    assert f"median: the point (4, {number(readouts['median_ms'])})" in latency
+    assert (
+        f"p10 to p90: {number(readouts['p10_ms'])} to {number(readouts['p90_ms'])} at 4" in latency
+    )
+    assert "(0, 0)" not in latency  # a collection of segments has no points
+    assert f"throughput: the point (4, {number(readouts['throughput'])})" in throughput

@@ -142,7 +142,7 @@ class AttentionExplorer(Explorer):
             ylabel="MACs per forward pass", title="Compute (batch 1)"
         )
         self.memory_ax = memory_figure.add_subplot(
-            ylabel="memory", title="Memory (at the chosen bits)"
+            ylabel="memory (bytes)", title="Memory (at the chosen bits)"
         )
         ticks = [16, 128, 1024, 8192, 65536]
         for ax in (self.macs_ax, self.memory_ax):

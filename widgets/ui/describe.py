@@ -13,9 +13,10 @@ from collections.abc import Iterable
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
-from matplotlib.patches import StepPatch
+from matplotlib.patches import PathPatch, StepPatch
 
 from widgets.core.units import format_count
 
@@ -82,7 +83,9 @@ def _series(ax: Axes) -> Iterable[tuple[str, np.ndarray, np.ndarray]]:
         keep = np.isfinite(x) & np.isfinite(y)
         if keep.any():
             yield name, x[keep], y[keep]
-    for collection in ax.collections:  # scatter plots
+    for collection in ax.collections:  # scatter plots (other collections have no points)
+        if not isinstance(collection, PathCollection):
+            continue
         offsets = np.asarray(collection.get_offsets(), dtype=float).reshape(-1, 2)
         name = collection.get_label()
         if not name or name.startswith("_"):
@@ -92,31 +95,63 @@ def _series(ax: Axes) -> Iterable[tuple[str, np.ndarray, np.ndarray]]:
             yield f"{name} ({len(offsets)} points)", offsets[order, 0], offsets[order, 1]
 
 
-def _bars(ax: Axes) -> Iterable[tuple[str, list[str], np.ndarray]]:
-    """(name, labels, lengths) of each visible bar container of `ax`."""
+def _named(artist) -> str:
+    """The artist's own label, '' if it has none (matplotlib names unlabelled ones "_child0")."""
+    name = artist.get_label()
+    return "" if not name or name.startswith("_") else name
+
+
+def _bars(ax: Axes) -> Iterable[tuple[str, list[str], np.ndarray, bool]]:
+    """(name, labels, heights, horizontal) of each set of visible bars of `ax`: the bar
+    containers of one label together, and each labelled PathPatch of rectangles (bars drawn as
+    one path, each labelled by its centre). A bar's height is where its top reads on the value
+    axis (the x axis for horizontal bars)."""
+    bar_sets: dict[str, tuple[list[str], list[float], bool]] = {}
     for container in ax.containers:
         patches = [patch for patch in container.patches if patch.get_visible()]
-        if not patches:
-            continue
         horizontal = container.orientation == "horizontal"
-        lengths = np.array([p.get_width() if horizontal else p.get_height() for p in patches])
-        labels = [_bar_label(ax, patch, horizontal) for patch in patches]
-        name = container.get_label()
-        yield ("bars" if not name or name.startswith("_") else name), labels, lengths
+        labels, heights, _ = bar_sets.setdefault(_named(container) or "bars", ([], [], horizontal))
+        labels += [_bar_label(ax, patch, horizontal) for patch in patches]
+        heights += [patch.get_width() if horizontal else patch.get_height() for patch in patches]
+    for patch in ax.patches:
+        if not (isinstance(patch, PathPatch) and patch.get_visible() and _named(patch)):
+            continue
+        labels, heights, _ = bar_sets.setdefault(_named(patch), ([], [], False))
+        for polygon in patch.get_path().to_polygons(closed_only=False):
+            bottom, top = polygon[:, 1].min(), polygon[:, 1].max()
+            if top > bottom:  # a bar of no height is not drawn
+                labels.append(f"at {number((polygon[:, 0].min() + polygon[:, 0].max()) / 2)}")
+                heights.append(top)
+    for name, (labels, heights, horizontal) in bar_sets.items():
+        if heights:
+            yield name, labels, np.array(heights, dtype=float), horizontal
+
+
+def _ranges(ax: Axes) -> Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """(name, x, low, high) of each visible, labelled collection of vertical segments of `ax`
+    (e.g. a spread from the 10th to the 90th percentile at each x)."""
+    for collection in ax.collections:
+        if not (isinstance(collection, LineCollection) and collection.get_visible()):
+            continue
+        segments = [np.asarray(s, dtype=float) for s in collection.get_segments() if len(s)]
+        if _named(collection) and segments:
+            x = np.array([segment[0, 0] for segment in segments])
+            low = np.array([segment[:, 1].min() for segment in segments])
+            high = np.array([segment[:, 1].max() for segment in segments])
+            yield _named(collection), x, low, high
 
 
 def _bar_label(ax: Axes, patch, horizontal: bool) -> str:
-    """The tick label at the bar's centre, if a tick sits there. Read through the axis'
-    formatter: asking the axes for its tick labels would mark the figure stale (a full redraw)."""
+    """The label of the tick the bar stands on (its centre, or an edge for bars side by side),
+    if any. Read through the axis' formatter: asking the axes for its tick labels would mark the
+    figure stale (a full redraw)."""
     axis = ax.yaxis if horizontal else ax.xaxis
-    centre = (
-        patch.get_y() + patch.get_height() / 2
-        if horizontal
-        else patch.get_x() + patch.get_width() / 2
+    start, size = (
+        (patch.get_y(), patch.get_height()) if horizontal else (patch.get_x(), patch.get_width())
     )
-    if not any(abs(tick - centre) < 1e-6 for tick in axis.get_majorticklocs()):
-        return ""
-    return str(axis.get_major_formatter()(centre))
+    low, high = min(start, start + size) - 1e-6, max(start, start + size) + 1e-6
+    ticks = [tick for tick in axis.get_majorticklocs() if low <= tick <= high]
+    return " ".join(str(axis.get_major_formatter()(ticks[0])).split()) if ticks else ""
 
 
 def describe_axes(ax: Axes) -> str:
@@ -134,13 +169,21 @@ def describe_axes(ax: Axes) -> str:
             f"{number(x[-1])}; largest {number(y[top])} at {number(x[top])}, smallest "
             f"{number(y[bottom])} at {number(x[bottom])}."
         )
-    for name, labels, lengths in _bars(ax):
-        top = int(np.argmax(lengths))
-        where = f" ({labels[top]})" if top < len(labels) and labels[top] else ""
+    for name, labels, heights, _ in _bars(ax):
+        top, bottom = int(np.argmax(heights)), int(np.argmin(heights))
+        if len(heights) == 1:
+            parts.append(f"{name}: one bar, {number(heights[0])}{_where(labels[0])}.")
+            continue
         parts.append(
-            f"{name}: {len(lengths)} bars, largest {number(lengths[top])}{where}, smallest "
-            f"{number(lengths.min())}."
+            f"{name}: {len(heights)} bars, largest {number(heights[top])}{_where(labels[top])}"
+            f", smallest {number(heights[bottom])}{_where(labels[bottom])}."
         )
+    for name, x, low, high in _ranges(ax):
+        spans = "; ".join(
+            f"{number(a)} to {number(b)} at {number(at)}"
+            for at, a, b in zip(x, low, high, strict=True)
+        )
+        parts.append(f"{name}: {spans}.")
     for patch in ax.patches:  # histograms drawn as stairs
         if isinstance(patch, StepPatch) and patch.get_visible():
             values, edges = (np.asarray(v, dtype=float) for v in patch.get_data()[:2])
@@ -174,6 +217,10 @@ def describe_axes(ax: Axes) -> str:
     return " ".join(part for part in parts if part)
 
 
+def _where(label: str) -> str:
+    return f" ({label})" if label else ""
+
+
 def describe_figure(figure: Figure) -> str:
     """The text alternative of one panel: each of its axes described (a drawing without axes
     by its title and labels)."""
@@ -205,12 +252,13 @@ def data_table(figures: Iterable[Figure]) -> str:
                     for i in picks.astype(int)
                 )
                 blocks.append(_table(f"Panel {panel}: {name}", x_label, y_label, rows))
-            for name, labels, lengths in _bars(ax):
+            for name, labels, heights, horizontal in _bars(ax):
                 rows = "".join(
-                    f"<tr><td>{html.escape(label or str(i + 1))}</td><td>{number(length)}</td></tr>"
-                    for i, (label, length) in enumerate(zip(labels, lengths, strict=True))
+                    f"<tr><td>{html.escape(label or str(i + 1))}</td><td>{number(height)}</td></tr>"
+                    for i, (label, height) in enumerate(zip(labels, heights, strict=True))
                 )
-                blocks.append(_table(f"Panel {panel}: {name}", "bar", x_label, rows))
+                value_label = x_label if horizontal else y_label
+                blocks.append(_table(f"Panel {panel}: {name}", "bar", value_label, rows))
     return "".join(blocks) or "<p>No numbers to show.</p>"
 
 

@@ -179,16 +179,22 @@ class LatencyExplorer(Explorer):
             ax.set_xticks(BATCHES, [str(b) for b in BATCHES])
             ax.minorticks_off()
         colour = style.LATENCY_COLOUR
-        (self.latency_line,) = self.latency_ax.plot([], [], "o-", color=colour, animated=True)
-        self.spread = self.latency_ax.add_collection(
-            LineCollection([], color=colour, linewidth=4, alpha=0.35, animated=True)
+        # labels name the series in the text alternative (the titles say what they are)
+        (self.latency_line,) = self.latency_ax.plot(
+            [], [], "o-", color=colour, label="median", animated=True
         )
-        (self.throughput_line,) = self.throughput_ax.plot([], [], "o-", color=colour, animated=True)
+        self.spread = self.latency_ax.add_collection(
+            LineCollection([], color=colour, linewidth=4, alpha=0.35, label="p10 to p90",
+                           animated=True)
+        )  # fmt: skip
+        (self.throughput_line,) = self.throughput_ax.plot(
+            [], [], "o-", color=colour, label="throughput", animated=True
+        )
         # a ring around the chosen batch's point (the x label says so: a legend key would look
         # like one more measured point)
         self.current_markers = [
             ax.plot([], [], "o", markersize=11, markerfacecolor="none", markeredgewidth=2,
-                    color=style.CURRENT_COLOUR, animated=True)[0]
+                    color=style.CURRENT_COLOUR, label="the chosen batch", animated=True)[0]
             for ax in (self.latency_ax, self.throughput_ax)
         ]  # fmt: skip
 

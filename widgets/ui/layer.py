@@ -116,14 +116,14 @@ class LayerExplorer(Explorer):
         self.bars_ax.grid(axis="x", visible=False)
         self.bars_ax.set_xticks(range(len(COLUMNS)), COLUMNS)
         self.bars = {}  # (quantity, column) -> bar; the readouts hold the numbers
-        for quantity, colour, offset, hatch in (
-            ("params", style.PARAMS_COLOUR, -0.2, None),
-            ("macs", style.MACS_COLOUR, 0.2, style.SECOND_BARS_HATCH),
+        for quantity, label, colour, offset, hatch in (
+            ("params", "params", style.PARAMS_COLOUR, -0.2, None),
+            ("macs", "MACs", style.MACS_COLOUR, 0.2, style.SECOND_BARS_HATCH),
         ):
             for column in range(len(COLUMNS)):
                 self.bars[quantity, column] = self.bars_ax.bar(
                     column + offset, 1, width=0.4, color=colour, hatch=hatch, edgecolor="white",
-                    linewidth=0, animated=True,
+                    linewidth=0, label=label, animated=True,  # (label: the text alternative's)
                 )[0]  # fmt: skip
         self.bars_ax.legend(
             [self.bars["params", 0], self.bars["macs", 0]], ["params", "MACs"], loc="upper left"
