@@ -8,7 +8,7 @@ import torch
 from helpers import check_random_settings, count_full_draws, floats
 from torch.testing import assert_close
 
-from widgets.core.transformer import ATTENTION_TERMS, TransformerConfig, transformer_cost
+from widgets.core.transformer import ATTENTION_TERMS, KINDS, TransformerConfig, transformer_cost
 from widgets.core.units import format_bytes
 from widgets.ui.attention import (
     MACS_CURVES,
@@ -54,7 +54,7 @@ def test_curves_are_the_core_terms_over_the_sweep():
     ex = AttentionExplorer(kind="decoder", d_model=256, n_heads=4, n_layers=2, bits=8)
     config = TransformerConfig(256, 4, 2, d_ff=1024, kind="decoder", bits=8)
     costs = [transformer_cost(config, int(n)) for n in SWEEP]
-    assert SWEEP[0] == 16 and SWEEP[-1] == 131072 and len(SWEEP) == 60
+    assert list(SWEEP) == [2**k for k in range(4, 18)]  # 16 to 131072 tokens
     for line, terms in zip(ex.macs_lines, MACS_CURVES.values(), strict=True):
         assert np.array_equal(line.get_xdata(), SWEEP)
         expected = floats(cost.macs_of(*terms) for cost in costs)
@@ -62,6 +62,19 @@ def test_curves_are_the_core_terms_over_the_sweep():
     for line, name in zip(ex.memory_lines, MEMORY_CURVES.values(), strict=True):
         expected = floats(getattr(cost, name) for cost in costs)
         assert_close(ydata(line), expected, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_curve_is_a_power_of_seq_len_so_its_sweep_draws_it_exactly(kind):
+    """On log-log axes a straight line between the sweep's points is then the curve itself."""
+    config = TransformerConfig(256, 4, 2, d_ff=1024, kind=kind, bits=8)
+    lengths = [16, 100, 1000, 10_000, 131_072]
+    costs = [transformer_cost(config, n) for n in lengths]
+    curves = [[cost.macs_of(*terms) for cost in costs] for terms in MACS_CURVES.values()]
+    curves += [[getattr(cost, name) for cost in costs] for name in MEMORY_CURVES.values()]
+    for values in curves:
+        slopes = np.diff(np.log(values)) / np.diff(np.log(lengths))
+        np.testing.assert_allclose(slopes, round(slopes[0]), rtol=0, atol=1e-9)  # 0, 1 or 2
 
 
 def test_current_seq_len_and_crossover_are_marked(explorer):

@@ -35,8 +35,9 @@ from .base import Explorer, Share, log_limits
 
 # the seq_len slider: powers of two and the halfway points 1.5 x 2^k, from 16 to 128 Ki tokens
 SEQ_LENS = tuple(sorted(n for k in range(4, 18) for n in (2**k, 3 * 2 ** (k - 1)) if n <= 2**17))
-# the lengths the curves are drawn at: 60 log-spaced integers over the slider's range
-SWEEP = np.unique(np.geomspace(SEQ_LENS[0], SEQ_LENS[-1], 60).round().astype(int))
+# the lengths the curves are drawn at: the powers of two over the slider's range. Each curve is a
+# constant times seq_len or seq_len² (a straight line on log-log axes), so these draw it exactly
+SWEEP = np.array([n for n in SEQ_LENS if n & (n - 1) == 0])
 HEAD_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 
 # curve label -> the transformer_cost breakdown terms it adds up
