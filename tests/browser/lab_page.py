@@ -11,7 +11,7 @@ An invalid setting only shows a message: the picture and readouts stay as they w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -381,7 +381,11 @@ def timed_step(explorer: Locator, slider: Locator, key: str, wait_ms: int) -> tu
 
 
 def slider_latencies_ms(
-    explorer: Locator, slider: Locator, presses: int, wait_ms: int = 1_000
+    explorer: Locator,
+    slider: Locator,
+    presses: int,
+    wait_ms: int = 1_000,
+    step: Callable[[Locator, Locator, str, int], tuple[str, float]] = timed_step,
 ) -> list[float]:
     """Step the slider with the keyboard until `presses` steps have drawn a new picture (at most
     3 * presses steps); return the ms from each of those key presses to its picture on screen.
@@ -391,13 +395,14 @@ def slider_latencies_ms(
     does not divide d_model) that the next step passes. A step that shows nothing new within
     `wait_ms` (the same picture as before: a marker that moves less than a pixel) is not
     counted; after five in a row the slider is left (at these settings its steps change no
-    picture, e.g. the leaky slope when no leaky ReLU is shown).
+    picture, e.g. the leaky slope when no leaky ReLU is shown). `step` presses the key and
+    times it (default `timed_step`; a benchmark may wrap it to watch more).
     """
     latencies: list[float] = []
     key, invalid_in_a_row, nothing_in_a_row = "ArrowRight", 0, 0
     for _ in range(3 * presses):
         key = slider_key(slider, key)
-        shown, ms = timed_step(explorer, slider, key, wait_ms)
+        shown, ms = step(explorer, slider, key, wait_ms)
         if shown == "image":
             latencies.append(ms)
         nothing_in_a_row = nothing_in_a_row + 1 if shown == "nothing" else 0
