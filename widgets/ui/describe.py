@@ -20,7 +20,7 @@ from matplotlib.patches import PathPatch, StepPatch
 
 from widgets.core.units import format_count
 
-MAX_TABLE_POINTS = 12  # points of a series listed in the table (evenly spread along it)
+MAX_TABLE_POINTS = 16  # a series in the table: whole up to this many points, else this many spread
 MAX_COUNTED_CELLS = 4096  # heat maps up to this size get their distinct values counted
 MAX_LISTED_CELLS = 100  # heat maps up to this size are read out value by value
 
