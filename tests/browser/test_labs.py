@@ -30,6 +30,7 @@ LAB_CHECKS: dict[str, list[Check]] = {
         Check("d_model", Press("End")),  # PositionalEncodingExplorer
         Check("self-attention", Pick("encoder: no mask"), explorer=1),  # AttentionWeightsExplorer
         Check("bits", Pick("8 bit"), explorer=2),  # AttentionExplorer
+        Check("seq_len (tokens)", Press("ArrowRight"), explorer=2),  # the keyboard's own step
     ],
     "04_efficiency_metrics.ipynb": [
         Check("model", Pick("mobilenet_v2"), explorer=1),

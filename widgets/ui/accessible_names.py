@@ -4,7 +4,9 @@ ipywidgets 8 ties a slider's description label to nothing: the focusable slider 
 (noUiSlider's `role="slider"` element) has no accessible name, and an `Image` cannot carry `alt`
 text (its `tooltip` breaks the view: docs/accessibility.md). This widget, one per explorer, has
 no view of its own; in the browser it watches its explorer's DOM and
-- names each slider handle with the text of the slider's label (`aria-label`),
+- names each slider handle with the text of the slider's label (`aria-label`), and keeps the
+  page's keyboard shortcuts off it (`data-lm-suppress-shortcuts`, Lumino's documented attribute):
+  Notebook 7 ran its own commands on the arrow keys before a focused slider saw them,
 - gives each picture the text alternative the explorer wrote for it (`alt`, from the visually
   hidden paragraphs), then hides those paragraphs from assistive technology, which would
   otherwise read each description twice.
@@ -29,6 +31,11 @@ function nameEverything(root) {
     for (const handle of row.querySelectorAll('[role="slider"]')) {
       if (name && handle.getAttribute("aria-label") !== name) {
         handle.setAttribute("aria-label", name);
+      }
+      // Lumino's documented opt-out: no keyboard shortcut of the page runs while the handle
+      // has the focus, so the arrow keys move the slider (Notebook 7 took them in command mode)
+      if (!handle.hasAttribute("data-lm-suppress-shortcuts")) {
+        handle.setAttribute("data-lm-suppress-shortcuts", "true");
       }
     }
   }
