@@ -101,12 +101,13 @@ def _named(artist) -> str:
     return "" if not name or name.startswith("_") else name
 
 
-def _bars(ax: Axes) -> Iterable[tuple[str, list[str], np.ndarray, bool]]:
+def _bars(ax: Axes) -> Iterable[tuple[str, list[str | float], np.ndarray, bool]]:
     """(name, labels, heights, horizontal) of each set of visible bars of `ax`: the bar
-    containers of one label together, and each labelled PathPatch of rectangles (bars drawn as
-    one path, each labelled by its centre). A bar's height is where its top reads on the value
-    axis (the x axis for horizontal bars)."""
-    bar_sets: dict[str, tuple[list[str], list[float], bool]] = {}
+    containers of one label together (each bar labelled by its tick), and each labelled PathPatch
+    of rectangles (bars drawn as one path, each labelled by the x of its centre: `_bar_name`
+    words it, only when it is read). A bar's height is where its top reads on the value axis
+    (the x axis for horizontal bars)."""
+    bar_sets: dict[str, tuple[list[str | float], list[float], bool]] = {}
     for container in ax.containers:
         patches = [patch for patch in container.patches if patch.get_visible()]
         horizontal = container.orientation == "horizontal"
@@ -117,14 +118,27 @@ def _bars(ax: Axes) -> Iterable[tuple[str, list[str], np.ndarray, bool]]:
         if not (isinstance(patch, PathPatch) and patch.get_visible() and _named(patch)):
             continue
         labels, heights, _ = bar_sets.setdefault(_named(patch), ([], [], False))
-        for polygon in patch.get_path().to_polygons(closed_only=False):
-            bottom, top = polygon[:, 1].min(), polygon[:, 1].max()
-            if top > bottom:  # a bar of no height is not drawn
-                labels.append(f"at {number((polygon[:, 0].min() + polygon[:, 0].max()) / 2)}")
-                heights.append(top)
+        for corners in _same_length_groups(patch.get_path().to_polygons(closed_only=False)):
+            low, high = corners.min(axis=1), corners.max(axis=1)  # per bar: (x, y) corners
+            drawn = high[:, 1] > low[:, 1]  # a bar of no height is not drawn
+            labels += list((low[drawn, 0] + high[drawn, 0]) / 2)
+            heights += list(high[drawn, 1])
     for name, (labels, heights, horizontal) in bar_sets.items():
         if heights:
             yield name, labels, np.array(heights, dtype=float), horizontal
+
+
+def _same_length_groups(polygons: list[np.ndarray]) -> Iterable[np.ndarray]:
+    """The polygons as arrays of shape (polygons, corners, 2), one per number of corners."""
+    by_length: dict[int, list[np.ndarray]] = {}
+    for polygon in polygons:
+        by_length.setdefault(len(polygon), []).append(polygon)
+    return (np.stack(group) for group in by_length.values())
+
+
+def _bar_name(label: str | float) -> str:
+    """A bar's label as read: its tick's text, or "at x" for the x of its centre."""
+    return label if isinstance(label, str) else f"at {number(label)}"
 
 
 def _ranges(ax: Axes) -> Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
@@ -217,8 +231,8 @@ def describe_axes(ax: Axes) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _where(label: str) -> str:
-    return f" ({label})" if label else ""
+def _where(label: str | float) -> str:
+    return f" ({_bar_name(label)})" if label != "" else ""
 
 
 def describe_figure(figure: Figure) -> str:
@@ -254,7 +268,8 @@ def data_table(figures: Iterable[Figure]) -> str:
                 blocks.append(_table(f"Panel {panel}: {name}", x_label, y_label, rows))
             for name, labels, heights, horizontal in _bars(ax):
                 rows = "".join(
-                    f"<tr><td>{html.escape(label or str(i + 1))}</td><td>{number(height)}</td></tr>"
+                    f"<tr><td>{html.escape(_bar_name(label) or str(i + 1))}</td>"
+                    f"<td>{number(height)}</td></tr>"
                     for i, (label, height) in enumerate(zip(labels, heights, strict=True))
                 )
                 value_label = x_label if horizontal else y_label

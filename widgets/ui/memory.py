@@ -126,8 +126,7 @@ class MemoryExplorer(Explorer):
             [], [], "*", color=style.VERMILLION, ms=12, label="peak", animated=True
         )
         ax.legend(
-            [self.weight_bars, self.activation_bars, self.live_line, self.peak_marker],
-            ["weights", "activations allocated", "activations alive", "peak"],
+            handles=[self.weight_bars, self.activation_bars, self.live_line, self.peak_marker],
             loc="lower left", bbox_to_anchor=(0, 1), ncols=4, borderaxespad=0.2,
         )  # fmt: skip
 
