@@ -7,9 +7,9 @@ student feels: browser -> kernel -> matplotlib -> PNG -> browser. Prints p50 and
 over the n steps that drew a new picture (steps to invalid settings show a message instead; a
 step with no new picture within 1 s is not counted, and after five in a row the slider is left),
 then pooled over every slider, and over every slider of the explorers that do not measure time
-(LatencyExplorer times its model on each new setting: not a rendering benchmark); the CPU time each process spent per drawn step (browser,
-kernel, server: they share the cores), and the load average before and after: other work on the
-2 cores slows every step.
+(LatencyExplorer times its model on each new setting: not a rendering benchmark); the CPU time
+each process spent per drawn step (browser, kernel, server: they share the cores), and the load
+average before and after: other work on the 2 cores slows every step.
 
     .venv/bin/python benchmarks/browser_latency.py tests/browser/fixtures/explorer.ipynb
     .venv/bin/python benchmarks/browser_latency.py labs/*.ipynb
@@ -94,15 +94,13 @@ def measure_notebook(page: Page, url: str, name: str, presses: int) -> dict[str,
     run_notebook(page, url)
     cpu_before, steps_by_explorer = cpu_seconds_by_role(), {}
     for explorer in explorers(page):
-        explorer_steps = steps_by_explorer.setdefault(explorer_name(explorer), [])
+        kind = explorer_name(explorer)
+        explorer_steps = steps_by_explorer.setdefault(kind, [])
         for slider in sliders(explorer):
             label = slider.locator("label.widget-label").text_content()
             latencies = slider_latencies_ms(explorer, slider, presses)
             explorer_steps += latencies
-            print(
-                f"{name:32} {explorer_name(explorer):26} {label:20} {len(latencies):3} "
-                f"{p50_p95(latencies)}"
-            )
+            print(f"{name:32} {kind:26} {label:20} {len(latencies):3} {p50_p95(latencies)}")
     steps = sum(len(latencies) for latencies in steps_by_explorer.values())
     cpu_after = cpu_seconds_by_role()
     per_step = {role: 1e3 * (cpu_after[role] - cpu_before[role]) / max(steps, 1) for role in ROLES}
